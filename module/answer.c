@@ -1,0 +1,109 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+#include "module/answer.h"
+#include "module/mod-acme.h"
+
+/*! Builds the TXT RRset from live values; TTL is the smallest allowed. */
+typedef struct {
+	knot_rrset_t *rrset;
+	knot_mm_t *mm;
+	uint64_t now;
+	uint32_t max_ttl;
+	uint32_t ttl;
+} collect_t;
+
+static int collect_value(const acme_value_t *value, void *arg)
+{
+	collect_t *c = arg;
+	uint64_t left = (value->expires - c->now) / 1000;
+	uint32_t ttl = value->ttl;
+	if (ttl > c->max_ttl) {
+		ttl = c->max_ttl;
+	}
+	if (ttl > left) {
+		ttl = left;
+	}
+	if (ttl < c->ttl) {
+		c->ttl = ttl;
+	}
+	return knot_rrset_add_rdata(c->rrset, value->rdata, value->rdata_len, c->mm);
+}
+
+knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
+                             knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	acme_ctx_t *ctx = knotd_mod_ctx(mod);
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+
+	/* Knot found nothing (MISS, NODATA), or ANY found zone data to add to. */
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL ||
+	    !(state == KNOTD_IN_STATE_MISS || state == KNOTD_IN_STATE_NODATA ||
+	      (state == KNOTD_IN_STATE_HIT && qtype == KNOT_RRTYPE_ANY))) {
+		return state;
+	}
+	const knot_dname_t *name = qdata->name;
+	if (name == NULL || knot_dname_in_bailiwick(name, ctx->zone) < 0) {
+		return state;
+	}
+
+	bool synth = (qtype == KNOT_RRTYPE_TXT || qtype == KNOT_RRTYPE_ANY);
+	collect_t c = {
+		.mm = &pkt->mm,
+		.now = acme_now_ms(),
+		.max_ttl = ctx->max_ttl,
+		.ttl = UINT32_MAX,
+	};
+	if (synth) {
+		c.rrset = knot_rrset_new(name, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, 0, &pkt->mm);
+		if (c.rrset == NULL) {
+			qdata->rcode = KNOT_RCODE_SERVFAIL;
+			return KNOTD_IN_STATE_ERROR;
+		}
+	}
+	bool below = false;
+	int count = acme_store_read(ctx->store, name, c.now, synth ? collect_value : NULL,
+	                            &c, state == KNOTD_IN_STATE_MISS ? &below : NULL);
+	if (count < 0) {
+		knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)",
+		              knot_strerror(count));
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_IN_STATE_ERROR;
+	}
+
+	unsigned thread = qdata->params->thread_id;
+	if (count == 0 && !below) {
+		return state; /* Not ours: Knot's answer stands. */
+	}
+	if (count == 0 || !synth) {
+		if (state == KNOTD_IN_STATE_HIT) {
+			return state;
+		}
+		knotd_mod_stats_incr(mod, thread, ACME_CTR_NODATA, 0, 1);
+		qdata->rcode = KNOT_RCODE_NOERROR;
+		return KNOTD_IN_STATE_NODATA;
+	}
+
+	c.rrset->ttl = c.ttl;
+	/* Owner written as a pointer to the question keeps the query's case. */
+	uint16_t hint = knot_dname_is_equal(name, knot_pkt_qname(qdata->query)) ?
+	                KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
+	int ret = knot_pkt_put(pkt, hint, c.rrset, KNOT_PF_FREE);
+	if (ret == KNOT_ESPACE && qdata->params->proto == KNOTD_QUERY_PROTO_UDP) {
+		return KNOTD_IN_STATE_TRUNC;
+	} else if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "failed to put the answer (%s)",
+		              knot_strerror(ret));
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_IN_STATE_ERROR;
+	}
+	knot_wire_set_aa(pkt->wire);
+	knotd_mod_stats_incr(mod, thread, ACME_CTR_SYNTHESIZED, 0, 1);
+	qdata->rcode = KNOT_RCODE_NOERROR;
+	return KNOTD_IN_STATE_HIT;
+}

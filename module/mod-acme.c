@@ -1,0 +1,187 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief mod-acme: ACME DNS-01 challenge values served from LMDB.
+ *
+ * Configuration schema, load/unload and the module API entry.  The store
+ * lives in store.c, answers in answer.c.
+ */
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "module/answer.h"
+#include "module/mod-acme.h"
+
+#define MOD_DATABASE	"\x08""database"
+#define MOD_LIFETIME	"\x08""lifetime"
+#define MOD_MAX_TTL	"\x07""max-ttl"
+#define MOD_MAX_RECORDS	"\x0b""max-records"
+#define MOD_STRICT	"\x06""strict"
+#define MOD_MAP_SIZE	"\x08""map-size"
+
+#define LIFETIME_MAX	604800
+
+static const yp_item_t acme_conf[] = {
+	{ MOD_DATABASE,    YP_TSTR,  YP_VSTR = { "acme" } },
+	{ MOD_LIFETIME,    YP_TINT,  YP_VINT = { 1, LIFETIME_MAX, 3600, YP_STIME } },
+	{ MOD_MAX_TTL,     YP_TINT,  YP_VINT = { 0, INT32_MAX, 300, YP_STIME } },
+	{ MOD_MAX_RECORDS, YP_TINT,  YP_VINT = { 1, 1000, 8 } },
+	{ MOD_STRICT,      YP_TBOOL, YP_VBOOL = { true } },
+	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 65536, INT64_MAX,
+	                                         ACME_STORE_MAP_SIZE_DEFAULT, YP_SSIZE } },
+	{ NULL }
+};
+
+static int acme_conf_check(knotd_conf_check_args_t *args)
+{
+	knotd_conf_t db = knotd_conf_check_item(args, MOD_DATABASE);
+	if (db.count > 0 && (db.single.string == NULL || db.single.string[0] == '\0')) {
+		args->err_str = "empty database path";
+		return KNOT_EINVAL;
+	}
+	return KNOT_EOK;
+}
+
+/*!
+ * Absolute database path: a relative `database` is taken under the server's
+ * `database.storage`, itself relative to `server.rundir`, as Knot does.
+ */
+static int database_path(knotd_mod_t *mod, char *out, size_t out_size)
+{
+	const char *db = knotd_conf_mod(mod, MOD_DATABASE).single.string;
+	if (db[0] == '/') {
+		return snprintf(out, out_size, "%s", db) < (int)out_size ? KNOT_EOK : KNOT_ERANGE;
+	}
+	const char *storage = knotd_conf(mod, (const yp_name_t *)"\x08""database",
+	                                 (const yp_name_t *)"\x07""storage", NULL).single.string;
+	const char *rundir = knotd_conf(mod, (const yp_name_t *)"\x06""server",
+	                                (const yp_name_t *)"\x06""rundir", NULL).single.string;
+	int len;
+	if (storage != NULL && storage[0] == '/') {
+		len = snprintf(out, out_size, "%s/%s", storage, db);
+	} else {
+		len = snprintf(out, out_size, "%s/%s/%s", rundir ? rundir : ".",
+		               storage ? storage : ".", db);
+	}
+	return (len > 0 && len < (int)out_size) ? KNOT_EOK : KNOT_ERANGE;
+}
+
+/*! Counts values of this zone removed by the store's purger. */
+static void count_expired(const knot_dname_t *owner, void *arg)
+{
+	acme_ctx_t *ctx = arg;
+	if (knot_dname_in_bailiwick(owner, ctx->zone) >= 0) {
+		knotd_mod_stats_incr(ctx->mod, 0, ACME_CTR_EXPIRED, 0, 1);
+	}
+}
+
+static void ctx_free(acme_ctx_t *ctx)
+{
+	if (ctx->store != NULL) {
+		acme_store_unwatch(ctx->store, count_expired, ctx);
+		acme_store_close(ctx->store);
+	}
+	free(ctx->zone_str);
+	knot_dname_free(ctx->zone, NULL);
+	free(ctx);
+}
+
+static int stats_init(knotd_mod_t *mod)
+{
+	static const char *names[ACME_CTR_COUNT] = {
+		[ACME_CTR_SYNTHESIZED] = "synthesized",
+		[ACME_CTR_NODATA]      = "nodata",
+		[ACME_CTR_EXPIRED]     = "expired",
+	};
+	for (int i = 0; i < ACME_CTR_COUNT; i++) {
+		int ret = knotd_mod_stats_add(mod, names[i], 1, NULL);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+static int acme_load(knotd_mod_t *mod)
+{
+	acme_ctx_t *ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		return KNOT_ENOMEM;
+	}
+	ctx->mod = mod;
+	ctx->zone = knot_dname_copy(knotd_mod_zone(mod), NULL);
+	ctx->zone_str = knot_dname_to_str_alloc(knotd_mod_zone(mod));
+	if (ctx->zone == NULL || ctx->zone_str == NULL) {
+		ctx_free(ctx);
+		return KNOT_ENOMEM;
+	}
+	ctx->policy.lifetime = knotd_conf_mod(mod, MOD_LIFETIME).single.integer;
+	ctx->policy.max_records = knotd_conf_mod(mod, MOD_MAX_RECORDS).single.integer;
+	ctx->max_ttl = knotd_conf_mod(mod, MOD_MAX_TTL).single.integer;
+	ctx->strict = knotd_conf_mod(mod, MOD_STRICT).single.boolean;
+
+	char path[PATH_MAX];
+	int ret = database_path(mod, path, sizeof(path));
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "database path too long");
+		ctx_free(ctx);
+		return ret;
+	}
+	acme_store_opts_t opts = {
+		.map_size = knotd_conf_mod(mod, MOD_MAP_SIZE).single.integer,
+		.create = true,
+	};
+	ret = acme_store_open(&ctx->store, path, &opts);
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "failed to open database '%s' (%s)",
+		              path, knot_strerror(ret));
+		ctx_free(ctx);
+		return ret;
+	}
+	ret = stats_init(mod);
+	if (ret == KNOT_EOK) {
+		ret = acme_store_watch(ctx->store, count_expired, ctx);
+	}
+	if (ret != KNOT_EOK) {
+		ctx_free(ctx);
+		return ret;
+	}
+
+	knotd_conf_t signing = knotd_conf_zone(mod, (const yp_name_t *)"\x0e""dnssec-signing",
+	                                       knotd_mod_zone(mod));
+	if (signing.single.boolean) {
+		knotd_mod_log(mod, LOG_WARNING, "DNSSEC signing is on, but values from the "
+		              "store are served unsigned and validators will reject them; "
+		              "serve challenges from an unsigned zone");
+	}
+
+	knotd_mod_ctx_set(mod, ctx);
+	knotd_mod_log(mod, LOG_INFO, "serving challenge values from '%s', lifetime %us, "
+	              "max-ttl %us, max-records %u, strict %s", path, ctx->policy.lifetime,
+	              ctx->max_ttl, ctx->policy.max_records, ctx->strict ? "on" : "off");
+
+	return knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, acme_answer);
+}
+
+static void acme_unload(knotd_mod_t *mod)
+{
+	/* The zone name behind knotd_mod_zone() is gone here: no module logging. */
+	acme_ctx_t *ctx = knotd_mod_ctx(mod);
+	if (ctx != NULL) {
+		ctx_free(ctx);
+	}
+}
+
+KNOTD_MOD_API(acme, KNOTD_MOD_FLAG_SCOPE_ZONE | KNOTD_MOD_FLAG_OPT_CONF,
+              acme_load, acme_unload, acme_conf, acme_conf_check);

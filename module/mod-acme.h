@@ -1,0 +1,41 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief Per-zone context of mod-acme, shared by its hooks.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <knot/module.h>
+
+#include "module/store.h"
+
+/*! Statistics counters (`knotc zone-stats ZONE mod-acme`). */
+enum {
+	ACME_CTR_SYNTHESIZED = 0, /*!< TXT answers synthesized from the store. */
+	ACME_CTR_NODATA,          /*!< NODATA answers for names in the store. */
+	ACME_CTR_EXPIRED,         /*!< Values removed after their lifetime. */
+	ACME_CTR_COUNT
+};
+
+/*! Module instance of one zone. */
+typedef struct {
+	knotd_mod_t *mod;
+	acme_store_t *store;
+	knot_dname_t *zone;       /*!< Copy of the zone name (valid in unload). */
+	char *zone_str;
+	acme_policy_t policy;     /*!< lifetime, max-records */
+	uint32_t max_ttl;
+	bool strict;
+} acme_ctx_t;

@@ -1,0 +1,966 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief LMDB backend of the challenge store.
+ *
+ * Two databases in one environment:
+ *
+ * - "values": key = owner key || 0x00 || TXT rdata, data = value_rec_t.
+ *   The owner key is the owner's labels, lower case, in reverse order, each
+ *   preceded by its length.  Every name below an owner has the owner key as a
+ *   prefix followed by a non-zero length byte, so an owner's values are one
+ *   range (owner key || 0x00) and its descendants the range after it.
+ * - "expiry": duplicate-sorted, key = big-endian expiry time, data = key in
+ *   "values".  Purging walks it from the start, so removing expired values
+ *   costs O(number expired).
+ *
+ * Readers never take a process-wide lock; LMDB serializes writers.  Each
+ * environment is opened once per process (LMDB requirement) and shared
+ * through a reference-counted registry keyed by the database's real path.
+ */
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <lmdb.h>
+
+#include "module/store.h"
+
+/*! Longest owner key: a wire name without its root label. */
+#define OWNER_KEY_MAX		(KNOT_DNAME_MAXLEN - 1)
+#define VALUE_KEY_MAX		(OWNER_KEY_MAX + 1 + ACME_STORE_RDATA_MAX)
+/*! Values removed per write transaction by the background purger. */
+#define PURGE_BATCH		1000
+/*! Seconds between purger runs. */
+#define PURGE_INTERVAL_MS	1000
+#define MAX_READERS		1024
+
+/*! Stored record of one value. */
+typedef struct {
+	uint64_t expires;
+	uint64_t added;
+	uint32_t ttl;
+} __attribute__((packed)) value_rec_t;
+
+typedef struct watcher {
+	struct watcher *next;
+	acme_purge_cb cb;
+	void *ctx;
+} watcher_t;
+
+struct acme_store {
+	struct acme_store *next;   /*!< Registry list. */
+	char *path;                /*!< Real path of the database directory. */
+	unsigned refs;
+	MDB_env *env;
+	MDB_dbi values;
+	MDB_dbi expiry;
+
+	pthread_mutex_t lock;      /*!< Protects watchers and the purger state. */
+	pthread_cond_t wake;
+	watcher_t *watchers;
+	bool purger_running;
+	bool purger_stop;
+	pthread_t purger;
+};
+
+struct acme_txn {
+	acme_store_t *store;
+	MDB_txn *txn;
+};
+
+/*! The registry: the one piece of process-wide mutable state. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static acme_store_t *registry = NULL;
+
+static int mdb_to_knot(int ret)
+{
+	switch (ret) {
+	case MDB_SUCCESS:        return KNOT_EOK;
+	case MDB_NOTFOUND:       return KNOT_ENOENT;
+	case MDB_MAP_FULL:       return KNOT_ESPACE;
+	case MDB_READERS_FULL:   return KNOT_EBUSY;
+	case MDB_TXN_FULL:       return KNOT_ESPACE;
+	case MDB_MAP_RESIZED:    return KNOT_EAGAIN;
+	case ENOMEM:             return KNOT_ENOMEM;
+	case ENOENT:             return KNOT_ENOENT;
+	case EACCES:             return KNOT_EACCES;
+	case EROFS:              return KNOT_EACCES;
+	case EINVAL:             return KNOT_EINVAL;
+	case ENOSPC:             return KNOT_ESPACE;
+	default:                 return KNOT_ERROR;
+	}
+}
+
+uint64_t acme_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void be64_put(uint8_t *out, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = v & 0xff;
+		v >>= 8;
+	}
+}
+
+static uint64_t be64_get(const uint8_t *in)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = (v << 8) | in[i];
+	}
+	return v;
+}
+
+static uint8_t ascii_lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/*! Owner key of \a name (see file comment); returns its length or -1. */
+static int owner_key(const knot_dname_t *name, uint8_t *out)
+{
+	if (name == NULL || knot_dname_wire_check(name, name + KNOT_DNAME_MAXLEN, NULL) <= 0) {
+		return -1;
+	}
+	const uint8_t *labels[KNOT_DNAME_MAXLABELS];
+	int count = 0;
+	for (const uint8_t *l = name; *l != 0; l = knot_wire_next_label(l, NULL)) {
+		labels[count++] = l;
+	}
+	int len = 0;
+	while (count-- > 0) {
+		const uint8_t *l = labels[count];
+		out[len++] = l[0];
+		for (int i = 1; i <= l[0]; i++) {
+			out[len++] = ascii_lower(l[i]);
+		}
+	}
+	return len;
+}
+
+/*! Owner name (lower case, wire form) from an owner key. */
+static void owner_from_key(const uint8_t *key, size_t len, knot_dname_t *out)
+{
+	const uint8_t *labels[KNOT_DNAME_MAXLABELS];
+	int count = 0;
+	for (size_t pos = 0; pos < len; pos += 1 + key[pos]) {
+		labels[count++] = key + pos;
+	}
+	size_t w = 0;
+	while (count-- > 0) {
+		memcpy(out + w, labels[count], 1 + labels[count][0]);
+		w += 1 + labels[count][0];
+	}
+	out[w] = 0;
+}
+
+/*! Length of the owner part of a value key. */
+static size_t value_key_owner_len(const uint8_t *key, size_t len)
+{
+	size_t pos = 0;
+	while (pos < len && key[pos] != 0) {
+		pos += 1 + key[pos];
+	}
+	return pos;
+}
+
+static bool has_prefix(const MDB_val *key, const uint8_t *prefix, size_t len)
+{
+	return key->mv_size >= len && memcmp(key->mv_data, prefix, len) == 0;
+}
+
+/*! Reads the stored record of a value (unaligned-safe copy). */
+static bool value_rec_get(const MDB_val *data, value_rec_t *rec)
+{
+	if (data->mv_size != sizeof(*rec)) {
+		return false;
+	}
+	memcpy(rec, data->mv_data, sizeof(*rec));
+	return true;
+}
+
+static int value_emit(const MDB_val *key, const value_rec_t *rec,
+                      acme_value_cb cb, void *ctx)
+{
+	if (cb == NULL) {
+		return KNOT_EOK;
+	}
+	const uint8_t *k = key->mv_data;
+	size_t olen = value_key_owner_len(k, key->mv_size);
+	if (olen >= key->mv_size) {
+		return KNOT_EOK; /* Malformed key, skip it. */
+	}
+	knot_dname_storage_t owner;
+	owner_from_key(k, olen, owner);
+	acme_value_t value = {
+		.owner = owner,
+		.rdata = k + olen + 1,
+		.rdata_len = key->mv_size - olen - 1,
+		.ttl = rec->ttl,
+		.added = rec->added,
+		.expires = rec->expires,
+	};
+	return cb(&value, ctx);
+}
+
+/*! Walks live values whose key starts with \a prefix. Returns count or error. */
+static int walk_prefix(MDB_txn *txn, MDB_dbi dbi, const uint8_t *prefix, size_t len,
+                       uint64_t now, acme_value_cb cb, void *ctx, bool stop_at_first)
+{
+	MDB_cursor *cur;
+	int ret = mdb_cursor_open(txn, dbi, &cur);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	int count = 0;
+	MDB_val key = { len, (void *)prefix }, data;
+	ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+	while (ret == MDB_SUCCESS && has_prefix(&key, prefix, len)) {
+		value_rec_t rec;
+		if (value_rec_get(&data, &rec) && rec.expires > now) {
+			count++;
+			int cb_ret = value_emit(&key, &rec, cb, ctx);
+			if (cb_ret != KNOT_EOK) {
+				mdb_cursor_close(cur);
+				return cb_ret;
+			}
+			if (stop_at_first) {
+				break;
+			}
+		}
+		ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
+		return mdb_to_knot(ret);
+	}
+	return count;
+}
+
+static int txn_read(MDB_txn *txn, acme_store_t *store, const knot_dname_t *owner,
+                    uint64_t now, acme_value_cb cb, void *ctx, bool *below)
+{
+	uint8_t prefix[OWNER_KEY_MAX + 1];
+	int olen = owner_key(owner, prefix);
+	if (olen < 0) {
+		return KNOT_EINVAL;
+	}
+	prefix[olen] = 0;
+	int count = walk_prefix(txn, store->values, prefix, olen + 1, now, cb, ctx, false);
+	if (count < 0 || below == NULL) {
+		return count;
+	}
+
+	/* Descendants sort right after the owner's own values. */
+	prefix[olen] = 1;
+	MDB_cursor *cur;
+	int ret = mdb_cursor_open(txn, store->values, &cur);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	*below = false;
+	MDB_val key = { olen + 1, prefix }, data;
+	ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+	while (ret == MDB_SUCCESS && has_prefix(&key, prefix, olen)) {
+		value_rec_t rec;
+		if (value_rec_get(&data, &rec) && rec.expires > now) {
+			*below = true;
+			break;
+		}
+		ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
+		return mdb_to_knot(ret);
+	}
+	return count;
+}
+
+int acme_txn_read(acme_txn_t *txn, const knot_dname_t *owner, uint64_t now,
+                  acme_value_cb cb, void *ctx, bool *below)
+{
+	if (txn == NULL) {
+		return KNOT_EINVAL;
+	}
+	return txn_read(txn->txn, txn->store, owner, now, cb, ctx, below);
+}
+
+int acme_store_read(acme_store_t *store, const knot_dname_t *owner, uint64_t now,
+                    acme_value_cb cb, void *ctx, bool *below)
+{
+	if (store == NULL || owner == NULL) {
+		return KNOT_EINVAL;
+	}
+	MDB_txn *txn;
+	int ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	ret = txn_read(txn, store, owner, now, cb, ctx, below);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int acme_store_list(acme_store_t *store, const knot_dname_t *apex, uint64_t now,
+                    acme_value_cb cb, void *ctx)
+{
+	if (store == NULL) {
+		return KNOT_EINVAL;
+	}
+	uint8_t prefix[OWNER_KEY_MAX];
+	int plen = 0;
+	if (apex != NULL && (plen = owner_key(apex, prefix)) < 0) {
+		return KNOT_EINVAL;
+	}
+	MDB_txn *txn;
+	int ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	ret = walk_prefix(txn, store->values, prefix, plen, now, cb, ctx, false);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+/*! Removes a value and its expiry index entry. */
+static int value_remove(MDB_txn *txn, acme_store_t *store, MDB_val *key,
+                        const value_rec_t *rec)
+{
+	uint8_t when[8];
+	be64_put(when, rec->expires);
+	MDB_val ekey = { sizeof(when), when };
+	MDB_val edata = *key;
+	int ret = mdb_del(txn, store->expiry, &ekey, &edata);
+	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
+		return ret;
+	}
+	return mdb_del(txn, store->values, key, NULL);
+}
+
+static int value_store(MDB_txn *txn, acme_store_t *store, MDB_val *key,
+                       const value_rec_t *rec)
+{
+	MDB_val data = { sizeof(*rec), (void *)rec };
+	int ret = mdb_put(txn, store->values, key, &data, 0);
+	if (ret != MDB_SUCCESS) {
+		return ret;
+	}
+	uint8_t when[8];
+	be64_put(when, rec->expires);
+	MDB_val ekey = { sizeof(when), when };
+	MDB_val edata = *key;
+	return mdb_put(txn, store->expiry, &ekey, &edata, 0);
+}
+
+/*! Collects the keys of an owner's values (live or expired). */
+typedef struct {
+	uint8_t key[VALUE_KEY_MAX];
+	size_t len;
+	value_rec_t rec;
+} keyed_rec_t;
+
+/*!
+ * Drops expired values of one owner and the oldest live ones until at most
+ * \a keep remain.  Returns dropped live count or a negative MDB error.
+ */
+static int owner_trim(MDB_txn *txn, acme_store_t *store, const uint8_t *prefix,
+                      size_t plen, uint64_t now, uint32_t keep, unsigned *dropped)
+{
+	for (;;) {
+		MDB_cursor *cur;
+		int ret = mdb_cursor_open(txn, store->values, &cur);
+		if (ret != MDB_SUCCESS) {
+			return ret;
+		}
+		keyed_rec_t oldest = { .len = 0 };
+		bool have_expired = false;
+		uint32_t live = 0;
+		MDB_val key = { plen, (void *)prefix }, data;
+		ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+		while (ret == MDB_SUCCESS && has_prefix(&key, prefix, plen)) {
+			value_rec_t rec;
+			if (!value_rec_get(&data, &rec)) {
+				ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+				continue;
+			}
+			bool expired = rec.expires <= now;
+			if (expired && !have_expired) {
+				have_expired = true;
+				oldest.len = 0;
+			}
+			if (!expired) {
+				live++;
+			}
+			if (expired == have_expired &&
+			    (oldest.len == 0 || rec.added < oldest.rec.added)) {
+				memcpy(oldest.key, key.mv_data, key.mv_size);
+				oldest.len = key.mv_size;
+				oldest.rec = rec;
+			}
+			ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+		}
+		mdb_cursor_close(cur);
+		if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
+			return ret;
+		}
+		if (!have_expired && (keep == 0 || live <= keep)) {
+			return MDB_SUCCESS;
+		}
+		MDB_val okey = { oldest.len, oldest.key };
+		ret = value_remove(txn, store, &okey, &oldest.rec);
+		if (ret != MDB_SUCCESS) {
+			return ret;
+		}
+		if (!have_expired) {
+			(*dropped)++;
+		}
+	}
+}
+
+static int op_apply(MDB_txn *txn, acme_store_t *store, const acme_op_t *op,
+                    const acme_policy_t *policy, uint64_t now, acme_result_t *res)
+{
+	uint8_t key[VALUE_KEY_MAX];
+	int olen = owner_key(op->owner, key);
+	if (olen < 0) {
+		return KNOT_EINVAL;
+	}
+	key[olen] = 0;
+	size_t plen = olen + 1;
+
+	switch (op->type) {
+	case ACME_OP_ADD:
+	case ACME_OP_DEL_VALUE:
+		if (op->rdata == NULL || op->rdata_len == 0 ||
+		    op->rdata_len > ACME_STORE_RDATA_MAX || plen + op->rdata_len > VALUE_KEY_MAX) {
+			return KNOT_EINVAL;
+		}
+		memcpy(key + plen, op->rdata, op->rdata_len);
+		break;
+	case ACME_OP_DEL_ALL:
+		break;
+	default:
+		return KNOT_EINVAL;
+	}
+
+	MDB_val vkey = { plen + op->rdata_len, key }, data;
+	value_rec_t old;
+	int ret;
+	switch (op->type) {
+	case ACME_OP_ADD: {
+		bool exists = false;
+		ret = mdb_get(txn, store->values, &vkey, &data);
+		if (ret == MDB_SUCCESS && value_rec_get(&data, &old)) {
+			exists = old.expires > now;
+			ret = value_remove(txn, store, &vkey, &old);
+		}
+		if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
+			return mdb_to_knot(ret);
+		}
+		value_rec_t rec = {
+			.expires = now + (uint64_t)policy->lifetime * 1000,
+			.added = now,
+			.ttl = op->ttl,
+		};
+		ret = value_store(txn, store, &vkey, &rec);
+		if (ret != MDB_SUCCESS) {
+			return mdb_to_knot(ret);
+		}
+		if (exists) {
+			res->refreshed++;
+		} else {
+			res->added++;
+		}
+		ret = owner_trim(txn, store, key, plen, now, policy->max_records, &res->dropped);
+		return mdb_to_knot(ret);
+	}
+	case ACME_OP_DEL_VALUE:
+		ret = mdb_get(txn, store->values, &vkey, &data);
+		if (ret == MDB_NOTFOUND) {
+			return KNOT_EOK;
+		}
+		if (ret == MDB_SUCCESS && value_rec_get(&data, &old)) {
+			if (old.expires > now) {
+				res->deleted++;
+			}
+			ret = value_remove(txn, store, &vkey, &old);
+		}
+		return mdb_to_knot(ret);
+	case ACME_OP_DEL_ALL:
+		for (;;) {
+			MDB_cursor *cur;
+			ret = mdb_cursor_open(txn, store->values, &cur);
+			if (ret != MDB_SUCCESS) {
+				return mdb_to_knot(ret);
+			}
+			MDB_val k = { plen, key };
+			ret = mdb_cursor_get(cur, &k, &data, MDB_SET_RANGE);
+			mdb_cursor_close(cur);
+			if (ret == MDB_NOTFOUND || (ret == MDB_SUCCESS && !has_prefix(&k, key, plen))) {
+				return KNOT_EOK;
+			}
+			if (ret != MDB_SUCCESS) {
+				return mdb_to_knot(ret);
+			}
+			uint8_t copy[VALUE_KEY_MAX];
+			memcpy(copy, k.mv_data, k.mv_size);
+			MDB_val ck = { k.mv_size, copy };
+			if (!value_rec_get(&data, &old)) {
+				ret = mdb_del(txn, store->values, &ck, NULL);
+			} else {
+				if (old.expires > now) {
+					res->deleted++;
+				}
+				ret = value_remove(txn, store, &ck, &old);
+			}
+			if (ret != MDB_SUCCESS) {
+				return mdb_to_knot(ret);
+			}
+		}
+	}
+	return KNOT_EINVAL;
+}
+
+int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
+                     const acme_policy_t *policy, uint64_t now,
+                     acme_check_cb check, void *check_ctx, acme_result_t *result)
+{
+	if (store == NULL || (ops == NULL && count > 0) || policy == NULL) {
+		return KNOT_EINVAL;
+	}
+	acme_result_t res = { 0 };
+	acme_txn_t txn = { .store = store };
+	int ret = mdb_txn_begin(store->env, NULL, 0, &txn.txn);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	ret = KNOT_EOK;
+	if (check != NULL) {
+		ret = check(&txn, now, check_ctx);
+	}
+	for (size_t i = 0; ret == KNOT_EOK && i < count; i++) {
+		ret = op_apply(txn.txn, store, &ops[i], policy, now, &res);
+	}
+	if (ret != KNOT_EOK) {
+		mdb_txn_abort(txn.txn);
+		return ret;
+	}
+	ret = mdb_txn_commit(txn.txn);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	if (result != NULL) {
+		*result = res;
+	}
+	return KNOT_EOK;
+}
+
+/*! One purge transaction; \a cb is called per removed value after commit. */
+static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
+                       size_t *purged, bool *more, acme_purge_cb cb, void *ctx)
+{
+	*purged = 0;
+	*more = false;
+	MDB_txn *txn;
+	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	/* Owners removed, reported after commit. */
+	uint8_t *owners = NULL;
+	size_t owners_len = 0, owners_cap = 0;
+
+	for (;;) {
+		MDB_cursor *cur;
+		ret = mdb_cursor_open(txn, store->expiry, &cur);
+		if (ret != MDB_SUCCESS) {
+			break;
+		}
+		MDB_val ekey, edata;
+		ret = mdb_cursor_get(cur, &ekey, &edata, MDB_FIRST);
+		mdb_cursor_close(cur);
+		if (ret == MDB_NOTFOUND) {
+			ret = MDB_SUCCESS;
+			break;
+		}
+		if (ret != MDB_SUCCESS) {
+			break;
+		}
+		if (ekey.mv_size != 8 || be64_get(ekey.mv_data) > now) {
+			break;
+		}
+		if (limit > 0 && *purged >= limit) {
+			*more = true;
+			break;
+		}
+		uint8_t when[8], vkey[VALUE_KEY_MAX];
+		size_t vlen = edata.mv_size;
+		memcpy(when, ekey.mv_data, 8);
+		if (vlen > sizeof(vkey)) {
+			vlen = 0;
+		}
+		memcpy(vkey, edata.mv_data, vlen);
+
+		/* Remove the index entry, then the value if this entry is current. */
+		MDB_val k = { 8, when }, d = { edata.mv_size, edata.mv_data };
+		ret = mdb_del(txn, store->expiry, &k, &d);
+		if (ret != MDB_SUCCESS) {
+			break;
+		}
+		MDB_val vk = { vlen, vkey }, vd;
+		value_rec_t rec;
+		if (vlen > 0 && mdb_get(txn, store->values, &vk, &vd) == MDB_SUCCESS &&
+		    value_rec_get(&vd, &rec) && rec.expires <= now) {
+			ret = mdb_del(txn, store->values, &vk, NULL);
+			if (ret != MDB_SUCCESS) {
+				break;
+			}
+			(*purged)++;
+			if (cb != NULL) {
+				size_t olen = value_key_owner_len(vkey, vlen);
+				if (owners_len + olen + 1 > owners_cap) {
+					size_t cap = owners_cap * 2 + 4096;
+					uint8_t *grown = realloc(owners, cap);
+					if (grown == NULL) {
+						ret = ENOMEM;
+						break;
+					}
+					owners = grown;
+					owners_cap = cap;
+				}
+				owners[owners_len++] = olen;
+				memcpy(owners + owners_len, vkey, olen);
+				owners_len += olen;
+			}
+		}
+	}
+	if (ret != MDB_SUCCESS) {
+		mdb_txn_abort(txn);
+		free(owners);
+		*purged = 0;
+		return mdb_to_knot(ret);
+	}
+	ret = mdb_txn_commit(txn);
+	if (ret != MDB_SUCCESS) {
+		free(owners);
+		*purged = 0;
+		return mdb_to_knot(ret);
+	}
+	for (size_t pos = 0; pos < owners_len; pos += 1 + owners[pos]) {
+		knot_dname_storage_t owner;
+		owner_from_key(owners + pos + 1, owners[pos], owner);
+		cb(owner, ctx);
+	}
+	free(owners);
+	return KNOT_EOK;
+}
+
+int acme_store_purge(acme_store_t *store, uint64_t now, size_t limit,
+                     size_t *purged, bool *more)
+{
+	if (store == NULL) {
+		return KNOT_EINVAL;
+	}
+	size_t total = 0, batch;
+	bool again;
+	int ret;
+	do {
+		size_t step = PURGE_BATCH;
+		if (limit > 0 && limit - total < step) {
+			step = limit - total;
+		}
+		ret = purge_batch(store, now, step, &batch, &again, NULL, NULL);
+		total += batch;
+	} while (ret == KNOT_EOK && again && (limit == 0 || total < limit));
+	if (purged != NULL) {
+		*purged = total;
+	}
+	if (more != NULL) {
+		*more = (ret == KNOT_EOK) && again;
+	}
+	return ret;
+}
+
+/*! Fans a purged owner out to every watcher; called with store->lock held. */
+static void notify_watchers(const knot_dname_t *owner, void *ctx)
+{
+	acme_store_t *store = ctx;
+	for (watcher_t *w = store->watchers; w != NULL; w = w->next) {
+		w->cb(owner, w->ctx);
+	}
+}
+
+/*!
+ * Background purger: removes expired values in bounded batches, one short
+ * write transaction each, so neither readers nor writers wait on a big purge.
+ */
+static void *purger_main(void *arg)
+{
+	acme_store_t *store = arg;
+	pthread_mutex_lock(&store->lock);
+	while (!store->purger_stop) {
+		size_t purged = 0;
+		bool more = false;
+		/* The lock keeps watchers stable; readers and writers do not take it. */
+		(void)purge_batch(store, acme_now_ms(), PURGE_BATCH, &purged, &more,
+		                  notify_watchers, store);
+		if (more) {
+			pthread_mutex_unlock(&store->lock);
+			sched_yield();
+			pthread_mutex_lock(&store->lock);
+			continue;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += PURGE_INTERVAL_MS / 1000;
+		until.tv_nsec += (PURGE_INTERVAL_MS % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!store->purger_stop &&
+		       pthread_cond_timedwait(&store->wake, &store->lock, &until) != ETIMEDOUT);
+	}
+	pthread_mutex_unlock(&store->lock);
+	return NULL;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		return KNOT_ERANGE;
+	}
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, mode) != 0 && errno != EEXIST) {
+				return knot_map_errno();
+			}
+			*p = '/';
+		}
+	}
+	if (mkdir(buf, mode) != 0 && errno != EEXIST) {
+		return knot_map_errno();
+	}
+	return KNOT_EOK;
+}
+
+static void store_free(acme_store_t *store)
+{
+	if (store->env != NULL) {
+		mdb_env_close(store->env);
+	}
+	pthread_cond_destroy(&store->wake);
+	pthread_mutex_destroy(&store->lock);
+	free(store->path);
+	free(store);
+}
+
+static int store_create(acme_store_t **out, const char *path, const acme_store_opts_t *opts)
+{
+	acme_store_t *store = calloc(1, sizeof(*store));
+	if (store == NULL) {
+		return KNOT_ENOMEM;
+	}
+	pthread_mutex_init(&store->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&store->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	store->path = strdup(path);
+	store->refs = 1;
+
+	int ret = mdb_env_create(&store->env);
+	if (ret != MDB_SUCCESS || store->path == NULL) {
+		store->env = NULL;
+		store_free(store);
+		return KNOT_ENOMEM;
+	}
+	if (mdb_env_get_maxkeysize(store->env) < VALUE_KEY_MAX) {
+		store_free(store);
+		return KNOT_ENOTSUP;
+	}
+	if (opts->map_size > 0) {
+		ret = mdb_env_set_mapsize(store->env, opts->map_size);
+	}
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_env_set_maxdbs(store->env, 2);
+	}
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_env_set_maxreaders(store->env, MAX_READERS);
+	}
+	unsigned flags = MDB_NOTLS | (opts->read_only ? MDB_RDONLY : 0);
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_env_open(store->env, path, flags, 0600);
+	}
+	if (ret != MDB_SUCCESS) {
+		store_free(store);
+		return mdb_to_knot(ret);
+	}
+	int stale;
+	(void)mdb_reader_check(store->env, &stale);
+
+	MDB_txn *txn;
+	ret = mdb_txn_begin(store->env, NULL, opts->read_only ? MDB_RDONLY : 0, &txn);
+	if (ret == MDB_SUCCESS) {
+		unsigned create = opts->read_only ? 0 : MDB_CREATE;
+		ret = mdb_dbi_open(txn, "values", create, &store->values);
+		if (ret == MDB_SUCCESS) {
+			ret = mdb_dbi_open(txn, "expiry", create | MDB_DUPSORT, &store->expiry);
+		}
+		if (ret == MDB_SUCCESS) {
+			ret = mdb_txn_commit(txn);
+		} else {
+			mdb_txn_abort(txn);
+		}
+	}
+	if (ret != MDB_SUCCESS) {
+		store_free(store);
+		return mdb_to_knot(ret);
+	}
+
+	if (!opts->no_purger && !opts->read_only) {
+		if (pthread_create(&store->purger, NULL, purger_main, store) != 0) {
+			store_free(store);
+			return KNOT_ENOMEM;
+		}
+		store->purger_running = true;
+	}
+	*out = store;
+	return KNOT_EOK;
+}
+
+int acme_store_open(acme_store_t **out, const char *path, const acme_store_opts_t *opts)
+{
+	if (out == NULL || path == NULL || *path == '\0') {
+		return KNOT_EINVAL;
+	}
+	acme_store_opts_t defaults = { 0 };
+	if (opts == NULL) {
+		opts = &defaults;
+	}
+	if (opts->create && !opts->read_only) {
+		int ret = mkdir_p(path, 0700);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	char real[PATH_MAX];
+	if (realpath(path, real) == NULL) {
+		return knot_map_errno();
+	}
+
+	pthread_mutex_lock(&registry_lock);
+	for (acme_store_t *s = registry; s != NULL; s = s->next) {
+		if (strcmp(s->path, real) == 0) {
+			s->refs++;
+			*out = s;
+			pthread_mutex_unlock(&registry_lock);
+			return KNOT_EOK;
+		}
+	}
+	acme_store_t *store = NULL;
+	int ret = store_create(&store, real, opts);
+	if (ret == KNOT_EOK) {
+		store->next = registry;
+		registry = store;
+		*out = store;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return ret;
+}
+
+void acme_store_close(acme_store_t *store)
+{
+	if (store == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&registry_lock);
+	if (--store->refs > 0) {
+		pthread_mutex_unlock(&registry_lock);
+		return;
+	}
+	for (acme_store_t **s = &registry; *s != NULL; s = &(*s)->next) {
+		if (*s == store) {
+			*s = store->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+
+	if (store->purger_running) {
+		pthread_mutex_lock(&store->lock);
+		store->purger_stop = true;
+		pthread_cond_signal(&store->wake);
+		pthread_mutex_unlock(&store->lock);
+		pthread_join(store->purger, NULL);
+	}
+	while (store->watchers != NULL) {
+		watcher_t *w = store->watchers;
+		store->watchers = w->next;
+		free(w);
+	}
+	store_free(store);
+}
+
+const char *acme_store_path(const acme_store_t *store)
+{
+	return store == NULL ? NULL : store->path;
+}
+
+int acme_store_watch(acme_store_t *store, acme_purge_cb cb, void *ctx)
+{
+	if (store == NULL || cb == NULL) {
+		return KNOT_EINVAL;
+	}
+	watcher_t *w = malloc(sizeof(*w));
+	if (w == NULL) {
+		return KNOT_ENOMEM;
+	}
+	w->cb = cb;
+	w->ctx = ctx;
+	pthread_mutex_lock(&store->lock);
+	w->next = store->watchers;
+	store->watchers = w;
+	pthread_mutex_unlock(&store->lock);
+	return KNOT_EOK;
+}
+
+void acme_store_unwatch(acme_store_t *store, acme_purge_cb cb, void *ctx)
+{
+	if (store == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&store->lock);
+	for (watcher_t **w = &store->watchers; *w != NULL; w = &(*w)->next) {
+		if ((*w)->cb == cb && (*w)->ctx == ctx) {
+			watcher_t *found = *w;
+			*w = found->next;
+			free(found);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&store->lock);
+}
