@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -234,7 +235,8 @@ static int walk_prefix(MDB_txn *txn, MDB_dbi dbi, const uint8_t *prefix, size_t 
 	}
 	int count = 0;
 	MDB_val key = { len, (void *)prefix }, data;
-	ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+	/* LMDB refuses an empty key: the empty prefix is the whole database. */
+	ret = mdb_cursor_get(cur, &key, &data, len > 0 ? MDB_SET_RANGE : MDB_FIRST);
 	while (ret == MDB_SUCCESS && has_prefix(&key, prefix, len)) {
 		value_rec_t rec;
 		if (value_rec_get(&data, &rec) && rec.expires > now) {
@@ -802,8 +804,23 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 		store_free(store);
 		return KNOT_ENOTSUP;
 	}
-	if (opts->map_size > 0) {
-		ret = mdb_env_set_mapsize(store->env, opts->map_size);
+	/* A new database gets the default size; an existing one keeps its own. */
+	char data_file[PATH_MAX];
+	if (snprintf(data_file, sizeof(data_file), "%s/data.mdb", path) >= (int)sizeof(data_file)) {
+		store_free(store);
+		return KNOT_ERANGE;
+	}
+	bool exists = access(data_file, F_OK) == 0;
+	if (!exists && !opts->create) {
+		store_free(store);
+		return KNOT_ENOENT;
+	}
+	size_t map_size = opts->map_size;
+	if (map_size == 0 && !exists) {
+		map_size = ACME_STORE_MAP_SIZE_DEFAULT;
+	}
+	if (map_size > 0) {
+		ret = mdb_env_set_mapsize(store->env, map_size);
 	}
 	if (ret == MDB_SUCCESS) {
 		ret = mdb_env_set_maxdbs(store->env, 2);

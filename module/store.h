@@ -39,7 +39,10 @@
 typedef struct acme_store acme_store_t;
 typedef struct acme_txn acme_txn_t;
 
-/*! One stored value as seen by readers. */
+/*!
+ * One stored value as seen by readers.  Pointers are valid only during the
+ * callback, which runs inside the store's read (or write) transaction.
+ */
 typedef struct {
 	const knot_dname_t *owner; /*!< Owner, lower case, wire form. */
 	const uint8_t *rdata;      /*!< TXT rdata (wire form). */
@@ -54,8 +57,11 @@ typedef int (*acme_value_cb)(const acme_value_t *value, void *ctx);
 
 /*! Store opening options. */
 typedef struct {
-	size_t map_size;  /*!< LMDB map size; 0 keeps the size stored in the database. */
-	bool create;      /*!< Create the directory and database when missing. */
+	size_t map_size;  /*!< LMDB map size; 0 keeps the size of an existing database
+	                       and gives a new one ACME_STORE_MAP_SIZE_DEFAULT. */
+	bool create;      /*!< Create the directory and database when missing;
+	                       without it a missing database is KNOT_ENOENT and
+	                       nothing is created. */
 	bool read_only;   /*!< Open read-only. */
 	bool no_purger;   /*!< Do not start the background purge thread. */
 } acme_store_opts_t;
@@ -121,7 +127,7 @@ typedef struct {
 typedef struct {
 	unsigned added;      /*!< New values. */
 	unsigned refreshed;  /*!< Values that existed and got a new expiry. */
-	unsigned deleted;    /*!< Values removed by delete operations. */
+	unsigned deleted;    /*!< Live values removed by delete operations. */
 	unsigned dropped;    /*!< Oldest values dropped by max_records. */
 } acme_result_t;
 

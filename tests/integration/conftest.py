@@ -1,0 +1,96 @@
+"""pytest fixtures for the integration tests: real knotd + mod-acme.
+
+Every knotd started through these fixtures is stopped on teardown, whatever
+the test outcome; a failing test's report carries the tail of knotd's log.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from knotd import KNOT_ACME, KNOTD, MOD_ACME_SO, Knotd, Zone
+
+#: Alias setup: one zone, challenge names at labels below it.
+ALIAS_ZONE = "auth.example.net"
+#: Delegation setup: one zone per challenge name, TXT at the apex.
+DELEG_ZONE = "_acme-challenge.example.com"
+#: Same content as ALIAS_ZONE but without the module: Knot's own answers.
+PLAIN_ZONE = "auth.example.org"
+
+
+def default_zones():
+    return [Zone(ALIAS_ZONE), Zone(DELEG_ZONE), Zone(PLAIN_ZONE, module=None)]
+
+
+def pytest_report_header(config):
+    try:
+        ver = subprocess.run([KNOTD, "-V"], capture_output=True, text=True).stdout.strip()
+    except OSError as exc:
+        ver = f"knotd not runnable: {exc}"
+    return [f"knotd: {ver}", f"MOD_ACME_SO: {MOD_ACME_SO}", f"KNOT_ACME: {KNOT_ACME}"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and rep.when in ("setup", "call"):
+        for k in getattr(item, "_knotd_instances", []):
+            rep.sections.append((f"knotd in {k.dir}", k.diagnostics(60)))
+
+
+@pytest.fixture
+def module_so():
+    """Path of the built module; the test fails (not skips) when it is missing."""
+    if not os.path.isfile(MOD_ACME_SO):
+        pytest.fail(f"mod-acme.so not found at {MOD_ACME_SO} (build first or set MOD_ACME_SO)")
+    return MOD_ACME_SO
+
+
+@pytest.fixture
+def knot_acme():
+    """Path of the built knot-acme tool; the test fails when it is missing."""
+    if not os.access(KNOT_ACME, os.X_OK):
+        pytest.fail(f"knot-acme not found at {KNOT_ACME} (build first or set KNOT_ACME)")
+    return KNOT_ACME
+
+
+@pytest.fixture
+def knotd_factory(request):
+    """make(zones=None, acme=None, start=True, **Knotd kwargs) -> Knotd.
+
+    zones defaults to default_zones(), acme to one 'default' instance with
+    DESIGN defaults.  All instances are stopped and removed on teardown.
+    """
+    instances = []
+    request.node._knotd_instances = instances
+
+    def make(zones=None, acme=None, start=True, **kw):
+        k = Knotd(default_zones() if zones is None else zones, acme=acme, **kw)
+        instances.append(k)
+        if start:
+            k.start()
+        return k
+
+    yield make
+    errors = []
+    for k in instances:
+        try:
+            k.cleanup()
+        except Exception as exc:  # keep stopping the others
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def acme_factory(knotd_factory, module_so, knot_acme):
+    """knotd_factory that requires the built module and tool."""
+    return knotd_factory
+
+
+@pytest.fixture
+def knotd(acme_factory):
+    """A running knotd with the module and the default zones and instance."""
+    return acme_factory()

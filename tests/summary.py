@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""Adds up the results of every test program of `make check` into one line:
+'N passed, N failed' (cmocka unit tests and the pytest integration suite)."""
+
+import argparse
+import glob
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--distcheck", type=int, default=-1,
+                    help="exit status of make distcheck (-1: not run)")
+args = parser.parse_args()
+
+passed = failed = skipped = 0
+for log in sorted(glob.glob(os.path.join(ROOT, "tests/unit/*.log"))):
+    text = open(log, errors="replace").read()
+    p = re.findall(r"\[  PASSED  \] (\d+) test", text)
+    f = re.findall(r"\[  FAILED  \] (\d+) test", text)
+    if not p and not f:
+        print(f"{os.path.basename(log)}: no cmocka result (crashed?)")
+        failed += 1
+        continue
+    passed += sum(map(int, p))
+    failed += sum(map(int, f))
+
+junit = os.path.join(ROOT, "tests/integration/junit.xml")
+if os.path.exists(junit):
+    for suite in ET.parse(junit).getroot().iter("testsuite"):
+        total = int(suite.get("tests", 0))
+        fail = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skip = int(suite.get("skipped", 0))
+        passed += total - fail - skip
+        failed += fail
+        skipped += skip
+else:
+    print("integration: no junit.xml (suite did not run)")
+    failed += 1
+
+if args.distcheck > 0:
+    print("make distcheck failed")
+    failed += 1
+elif args.distcheck == 0:
+    passed += 1  # distcheck counts as one test
+
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
