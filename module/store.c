@@ -543,6 +543,49 @@ static int op_apply(MDB_txn *txn, acme_store_t *store, const acme_op_t *op,
 	return KNOT_EINVAL;
 }
 
+/*!
+ * Whether the map keeps its reserve: adds fail with KNOT_ESPACE while there
+ * is still room for deletes and purges, which in LMDB also need free pages
+ * (copy-on-write).  Never-used pages are checked first; only near the limit
+ * is the free list counted (pages freed by the last two transactions are not
+ * reusable yet, so they are left out).
+ */
+static bool map_has_reserve(MDB_env *env)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info(env, &info) != MDB_SUCCESS || mdb_env_stat(env, &st) != MDB_SUCCESS) {
+		return false;
+	}
+	size_t total = info.me_mapsize / st.ms_psize;
+	size_t reserve = total / 8 < 8 ? 8 : total / 8;
+	size_t avail = total > info.me_last_pgno + 1 ? total - info.me_last_pgno - 1 : 0;
+	if (avail >= reserve) {
+		return true;
+	}
+	MDB_txn *txn;
+	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+		return false;
+	}
+	MDB_cursor *cur;
+	if (mdb_cursor_open(txn, 0, &cur) == MDB_SUCCESS) { /* The free list. */
+		MDB_val k, d;
+		int ret = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+		while (ret == MDB_SUCCESS && avail < reserve) {
+			size_t id, pages;
+			memcpy(&id, k.mv_data, sizeof(id));
+			memcpy(&pages, d.mv_data, sizeof(pages));
+			if (id + 1 < info.me_last_txnid) {
+				avail += pages;
+			}
+			ret = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return avail >= reserve;
+}
+
 int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
                      const acme_policy_t *policy, uint64_t now,
                      acme_check_cb check, void *check_ctx, acme_result_t *result)
@@ -559,6 +602,14 @@ int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
 	ret = KNOT_EOK;
 	if (check != NULL) {
 		ret = check(&txn, now, check_ctx);
+	}
+	for (size_t i = 0; ret == KNOT_EOK && i < count; i++) {
+		if (ops[i].type == ACME_OP_ADD) {
+			if (!map_has_reserve(store->env)) {
+				ret = KNOT_ESPACE;
+			}
+			break;
+		}
 	}
 	for (size_t i = 0; ret == KNOT_EOK && i < count; i++) {
 		ret = op_apply(txn.txn, store, &ops[i], policy, now, &res);

@@ -70,7 +70,8 @@ typedef struct {
  * Opens (or references) the store at \a path.
  *
  * In one process, opening the same path again returns the same store with
- * its reference count raised; acme_store_close() drops it.
+ * its reference count raised (the new options are ignored);
+ * acme_store_close() drops it.
  */
 int acme_store_open(acme_store_t **out, const char *path, const acme_store_opts_t *opts);
 
@@ -96,7 +97,9 @@ int acme_store_read(acme_store_t *store, const knot_dname_t *owner, uint64_t now
 
 /*!
  * Walks the live values of \a apex and every name below it (all names if
- * \a apex is NULL), ordered by owner.
+ * \a apex is NULL), grouped by owner, ancestors first (not DNS canonical order).
+ *
+ * \return Number of live values walked, or a libknot error code.
  */
 int acme_store_list(acme_store_t *store, const knot_dname_t *apex, uint64_t now,
                     acme_value_cb cb, void *ctx);
@@ -144,7 +147,8 @@ typedef int (*acme_check_cb)(acme_txn_t *txn, uint64_t now, void *ctx);
  * are removed in the same transaction.
  *
  * \retval KNOT_EOK     Committed (durable when this returns).
- * \retval KNOT_ESPACE  The database is full (map size reached); nothing written.
+ * \retval KNOT_ESPACE  The database is full: adds are refused while 1/8 of the
+ *                      map is still free, so deletes and purges keep working.
  * \retval other        Error from \a check or the backend; nothing written.
  */
 int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
@@ -166,8 +170,11 @@ int acme_store_purge(acme_store_t *store, uint64_t now, size_t limit,
                      size_t *purged, bool *more);
 
 /*!
- * Called by the background purger after each batch, with the owners removed;
+ * Called by the background purger once per removed value, with its owner;
  * used for per-zone counters.  Registered per user of a shared store.
+ * Callbacks run with the store's watcher lock held: they must not call
+ * acme_store_watch()/acme_store_unwatch(), and once unwatch returns the
+ * callback is never called again.
  */
 typedef void (*acme_purge_cb)(const knot_dname_t *owner, void *ctx);
 
