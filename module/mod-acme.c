@@ -12,7 +12,8 @@
  * \brief mod-acme: ACME DNS-01 challenge values served from LMDB.
  *
  * Configuration schema, load/unload and the module API entry.  The store
- * lives in store.c, answers in answer.c.
+ * lives in store.c, answers in answer.c, UPDATEs in update.c (with RFC 2136
+ * semantics in ddns.c and TSIG/acl checks in auth.c and acl.c).
  */
 
 #include <limits.h>
@@ -22,6 +23,7 @@
 
 #include "module/answer.h"
 #include "module/mod-acme.h"
+#include "module/update.h"
 
 #define MOD_DATABASE	"\x08""database"
 #define MOD_LIFETIME	"\x08""lifetime"
@@ -99,18 +101,18 @@ static void ctx_free(acme_ctx_t *ctx)
 
 static int stats_init(knotd_mod_t *mod)
 {
-	static const char *names[ACME_CTR_COUNT] = {
+	static const char *names[ACME_CTR_UPDATE] = {
 		[ACME_CTR_SYNTHESIZED] = "synthesized",
 		[ACME_CTR_NODATA]      = "nodata",
 		[ACME_CTR_EXPIRED]     = "expired",
 	};
-	for (int i = 0; i < ACME_CTR_COUNT; i++) {
+	for (int i = 0; i < ACME_CTR_UPDATE; i++) {
 		int ret = knotd_mod_stats_add(mod, names[i], 1, NULL);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
 	}
-	return KNOT_EOK;
+	return acme_update_stats_init(mod);
 }
 
 static int acme_load(knotd_mod_t *mod)
@@ -171,6 +173,10 @@ static int acme_load(knotd_mod_t *mod)
 	              "max-ttl %us, max-records %u, strict %s", path, ctx->policy.lifetime,
 	              ctx->max_ttl, ctx->policy.max_records, ctx->strict ? "on" : "off");
 
+	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, acme_update);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
 	return knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, acme_answer);
 }
 

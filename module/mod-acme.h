@@ -26,6 +26,7 @@ enum {
 	ACME_CTR_SYNTHESIZED = 0, /*!< TXT answers synthesized from the store. */
 	ACME_CTR_NODATA,          /*!< NODATA answers for names in the store. */
 	ACME_CTR_EXPIRED,         /*!< Values removed after their lifetime. */
+	ACME_CTR_UPDATE,          /*!< UPDATEs handled, by rcode. */
 	ACME_CTR_COUNT
 };
 

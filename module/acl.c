@@ -1,0 +1,236 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+#include <string.h>
+
+#include "module/acl.h"
+
+/*!
+ * Number of labels \a name has below \a bailiwick, or -1 if it is not at or
+ * below it.  Case-insensitive (knotd hands over lower-cased names anyway).
+ */
+static int labels_below(const knot_dname_t *name, const knot_dname_t *bailiwick)
+{
+	int diff = (int)knot_dname_labels(name, NULL) - (int)knot_dname_labels(bailiwick, NULL);
+	if (diff < 0) {
+		return -1;
+	}
+	for (int i = 0; i < diff; i++) {
+		name = knot_wire_next_label(name, NULL);
+	}
+	return knot_dname_is_case_equal(name, bailiwick) ? diff : -1;
+}
+
+/*! Owner against one name; no name (e.g. owner key, unsigned) matches all. */
+static bool owner_matches(const knot_dname_t *owner, const knot_dname_t *name,
+                          acme_acl_match_t match)
+{
+	if (name == NULL) {
+		return true;
+	}
+
+	int below = labels_below(owner, name);
+	switch (match) {
+	case ACME_ACL_MATCH_SUBEQ:
+		return below >= 0;
+	case ACME_ACL_MATCH_EQ:
+		return below == 0;
+	case ACME_ACL_MATCH_SUB:
+		return below > 0;
+	default:
+		return false;
+	}
+}
+
+/*!
+ * Owner against the `update-owner-name` list, relative names completed with
+ * the zone.  A relative name too long with the zone appended fails the whole
+ * list, as in Knot.
+ */
+static bool owner_matches_names(const knot_dname_t *owner, const acme_acl_rule_t *rule,
+                                const knot_dname_t *zone, acme_acl_match_t match)
+{
+	if (rule->owner_name_count == 0) {
+		return true;
+	}
+
+	for (size_t i = 0; i < rule->owner_name_count; i++) {
+		const acme_acl_name_t *n = &rule->owner_names[i];
+		knot_dname_storage_t full;
+		const knot_dname_t *name = n->data;
+		if (n->len == 0 || n->data[n->len - 1] != '\0') {
+			size_t zone_size = knot_dname_size(zone);
+			if (n->len + zone_size > sizeof(full)) {
+				return false;
+			}
+			if (n->len > 0) {
+				memcpy(full, n->data, n->len);
+			}
+			memcpy(full + n->len, zone, zone_size);
+			name = full;
+		}
+		if (owner_matches(owner, name, match)) {
+			return true;
+		}
+	}
+
+	return false;
+}
+
+static bool type_allowed(uint16_t type, const acme_acl_rule_t *rule)
+{
+	if (rule->type_count == 0) {
+		return true;
+	}
+	for (size_t i = 0; i < rule->type_count; i++) {
+		if (rule->types[i] == type) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*! Every RR of the update section satisfies update-type and update-owner*. */
+static bool update_matches(const acme_acl_rule_t *rule, const acme_acl_update_t *update)
+{
+	if (rule->type_count == 0 && rule->owner == ACME_ACL_OWNER_NONE) {
+		return true;
+	}
+
+	/* update-owner-match only counts with an update-owner. */
+	acme_acl_match_t match = (rule->owner != ACME_ACL_OWNER_NONE) ?
+	                         rule->owner_match : ACME_ACL_MATCH_SUBEQ;
+
+	for (size_t i = 0; i < update->rr_count; i++) {
+		const knot_rrset_t *rr = &update->rrs[i];
+		if (!type_allowed(rr->type, rule)) {
+			return false;
+		}
+
+		bool ok = true;
+		switch (rule->owner) {
+		case ACME_ACL_OWNER_NAME:
+			ok = owner_matches_names(rr->owner, rule, update->zone, match);
+			break;
+		case ACME_ACL_OWNER_KEY:
+			ok = owner_matches(rr->owner, update->key_name, match);
+			break;
+		case ACME_ACL_OWNER_ZONE:
+			ok = owner_matches(rr->owner, update->zone, match);
+			break;
+		default:
+			break;
+		}
+		if (!ok) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
+/*!
+ * Does the peer match the source and the TSIG key?  On a key match, *key is
+ * the peer's key.
+ */
+static bool peer_matches(const acme_acl_peer_t *peer, const acme_acl_update_t *update,
+                         bool deny, const acme_acl_key_t **key)
+{
+	*key = NULL;
+
+	if (!peer->addr_match) {
+		return false;
+	}
+
+	if (peer->key_count == 0) {
+		/* No key configured: only unsigned messages, or any with deny. */
+		return update->key_name == NULL || deny;
+	}
+
+	if (update->key_name == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < peer->key_count; i++) {
+		const acme_acl_key_t *k = &peer->keys[i];
+		if (k->name != NULL && knot_dname_is_case_equal(k->name, update->key_name) &&
+		    k->algorithm == update->key_alg) {
+			*key = k;
+			return true;
+		}
+	}
+
+	return false;
+}
+
+acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
+                                       const acme_acl_update_t *update,
+                                       const acme_acl_key_t **key)
+{
+	const acme_acl_key_t *matched = NULL;
+	if (key != NULL) {
+		*key = NULL;
+	}
+	if (rule == NULL || update == NULL || update->zone == NULL) {
+		return ACME_ACL_DENY;
+	}
+
+	/* The first peer matching address and key. */
+	bool peer_found = false;
+	for (size_t i = 0; i < rule->peer_count && !peer_found; i++) {
+		peer_found = peer_matches(&rule->peers[i], update, rule->deny, &matched);
+	}
+	if (!peer_found) {
+		return ACME_ACL_NEXT;
+	}
+
+	/* No action at all ends the walk; other actions only skip the rule. */
+	if (rule->actions == 0) {
+		return ACME_ACL_DENY;
+	}
+	if (!(rule->actions & (1u << ACME_ACL_ACTION_UPDATE))) {
+		return ACME_ACL_NEXT;
+	}
+
+	/* Unsatisfied update-type/owner skip the rule, deny or not. */
+	if (!update_matches(rule, update)) {
+		return ACME_ACL_NEXT;
+	}
+
+	if (rule->deny) {
+		return ACME_ACL_DENY;
+	}
+
+	if (key != NULL) {
+		*key = matched;
+	}
+	return ACME_ACL_ALLOW;
+}
+
+bool acme_acl_allows(const acme_acl_rule_t *rules, size_t rule_count,
+                     const acme_acl_update_t *update, const acme_acl_key_t **key)
+{
+	if (key != NULL) {
+		*key = NULL;
+	}
+	if (rules == NULL) {
+		return false;
+	}
+
+	for (size_t i = 0; i < rule_count; i++) {
+		switch (acme_acl_rule_check(&rules[i], update, key)) {
+		case ACME_ACL_ALLOW:
+			return true;
+		case ACME_ACL_DENY:
+			return false;
+		default:
+			break;
+		}
+	}
+
+	return false;
+}

@@ -1,0 +1,146 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief ACL decision for an UPDATE, with the semantics of Knot 3.2's
+ *        src/knot/updates/acl.c (acl_allowed() with action update).
+ *
+ * Pure: no knotd symbols, only libknot, so it is unit tested on its own.
+ * auth.c resolves each `acl` entry of the zone from the configuration into an
+ * acme_acl_rule_t (matching the source address there, as only knotd can read
+ * address ranges) and asks this file for the verdict.
+ *
+ * Rules are walked in configuration order.  For each rule:
+ *
+ *  1. Peers: without `remote`, the rule's own `address` and `key` lists form
+ *     one peer; with `remote`, each referenced remote (groups expanded) is a
+ *     peer with its addresses and its single key.  At least one peer must
+ *     match: its address matches (or none is configured) and either the
+ *     message is signed with one of its keys (same name and algorithm), or
+ *     it has no key and the message is unsigned or the rule is a `deny` one.
+ *     No matching peer: next rule.
+ *  2. `action`: none configured ends the walk, denied; configured without
+ *     update: next rule.
+ *  3. `update-type` and `update-owner*`: every RR of the update section must
+ *     satisfy them, otherwise next rule (not denied).
+ *  4. `deny`: denied.  Otherwise allowed, with the matched key.
+ *
+ * No rule decides: denied.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libknot/libknot.h>
+
+/*! `action` values, as numbered in Knot's configuration schema. */
+enum {
+	ACME_ACL_ACTION_QUERY    = 0,
+	ACME_ACL_ACTION_NOTIFY   = 1,
+	ACME_ACL_ACTION_TRANSFER = 2,
+	ACME_ACL_ACTION_UPDATE   = 3,
+};
+
+/*! `update-owner` values, as numbered in Knot's configuration schema. */
+typedef enum {
+	ACME_ACL_OWNER_NONE = 0,
+	ACME_ACL_OWNER_KEY  = 1,
+	ACME_ACL_OWNER_ZONE = 2,
+	ACME_ACL_OWNER_NAME = 3,
+} acme_acl_owner_t;
+
+/*! `update-owner-match` values, as numbered in Knot's configuration schema. */
+typedef enum {
+	ACME_ACL_MATCH_SUBEQ = 0, /*!< sub-or-equal (default) */
+	ACME_ACL_MATCH_EQ    = 1, /*!< equal */
+	ACME_ACL_MATCH_SUB   = 2, /*!< sub */
+} acme_acl_match_t;
+
+/*! A TSIG key a peer accepts (an entry of the `key:` section). */
+typedef struct {
+	const knot_dname_t *name;          /*!< Key name (its id). */
+	dnssec_tsig_algorithm_t algorithm; /*!< Its configured algorithm. */
+} acme_acl_key_t;
+
+/*! Who a rule applies to: the rule's own address/key, or one remote. */
+typedef struct {
+	bool addr_match;             /*!< Source address matches (or none configured). */
+	const acme_acl_key_t *keys;  /*!< Accepted keys. */
+	size_t key_count;            /*!< 0 if no key is configured. */
+} acme_acl_peer_t;
+
+/*!
+ * One `update-owner-name` value as Knot stores it: a name relative to the
+ * zone lacks the terminal root label, an absolute one (written with a
+ * trailing dot) has it.
+ */
+typedef struct {
+	const uint8_t *data;
+	size_t len;
+} acme_acl_name_t;
+
+/*! One `acl` entry, resolved from the configuration. */
+typedef struct {
+	const acme_acl_peer_t *peers; /*!< One without `remote`, one per remote with it. */
+	size_t peer_count;
+	unsigned actions;             /*!< Bit (1 << ACME_ACL_ACTION_x) per `action`; 0 if none. */
+	bool deny;
+	const uint16_t *types;        /*!< `update-type` list. */
+	size_t type_count;            /*!< 0: any type. */
+	acme_acl_owner_t owner;       /*!< `update-owner` */
+	acme_acl_match_t owner_match; /*!< `update-owner-match` */
+	const acme_acl_name_t *owner_names; /*!< `update-owner-name` list. */
+	size_t owner_name_count;      /*!< 0: any name (with update-owner name). */
+} acme_acl_rule_t;
+
+/*! The UPDATE being authorized. */
+typedef struct {
+	const knot_dname_t *zone;          /*!< Zone name. */
+	const knot_dname_t *key_name;      /*!< TSIG key name, NULL if unsigned. */
+	dnssec_tsig_algorithm_t key_alg;   /*!< TSIG algorithm (if signed). */
+	const knot_rrset_t *rrs;           /*!< Update section RRs. */
+	size_t rr_count;
+} acme_acl_update_t;
+
+/*! Verdict of one rule. */
+typedef enum {
+	ACME_ACL_NEXT = 0, /*!< The rule does not apply, ask the next one. */
+	ACME_ACL_ALLOW,    /*!< Allowed. */
+	ACME_ACL_DENY,     /*!< Denied, stop the walk. */
+} acme_acl_verdict_t;
+
+/*!
+ * Verdict of one rule for an update.
+ *
+ * \param rule    The rule.
+ * \param update  The update.
+ * \param key     Out (may be NULL): on ACME_ACL_ALLOW of a signed update, the
+ *                matched key (its secret signs the reply); NULL otherwise.
+ */
+acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
+                                       const acme_acl_update_t *update,
+                                       const acme_acl_key_t **key);
+
+/*!
+ * Walks the rules in order; the first one that does not say ACME_ACL_NEXT
+ * decides, and no decision means denied.
+ *
+ * \param rules       The zone's `acl` entries, in configuration order.
+ * \param rule_count  Their number.
+ * \param update      The update.
+ * \param key         Out (may be NULL): see acme_acl_rule_check().
+ *
+ * \retval true if the update is allowed.
+ */
+bool acme_acl_allows(const acme_acl_rule_t *rules, size_t rule_count,
+                     const acme_acl_update_t *update, const acme_acl_key_t **key);

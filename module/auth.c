@@ -1,0 +1,492 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief knotd side of UPDATE authentication: reads the zone's `acl`, the
+ *        `remote`/`remotes` and `key` sections through the module API, lets
+ *        acl.c decide, then verifies the TSIG MAC.
+ *
+ * Configuration values point into knotd's configuration, which stays valid
+ * while a query is processed (the worker holds the RCU read lock from the
+ * BEGIN hook to the signing of the reply).  Only the knotd_conf() arrays of
+ * multi-valued items are allocated; they are freed after each acl entry.
+ */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libknot/libknot.h>
+
+#include "module/acl.h"
+#include "module/auth.h"
+
+#define C_ACL			(const yp_name_t *)"\x03""acl"
+#define C_ACTION		(const yp_name_t *)"\x06""action"
+#define C_ADDR			(const yp_name_t *)"\x07""address"
+#define C_ALG			(const yp_name_t *)"\x09""algorithm"
+#define C_DENY			(const yp_name_t *)"\x04""deny"
+#define C_KEY			(const yp_name_t *)"\x03""key"
+#define C_RMT			(const yp_name_t *)"\x06""remote"
+#define C_RMTS			(const yp_name_t *)"\x07""remotes"
+#define C_SECRET		(const yp_name_t *)"\x06""secret"
+#define C_UPDATE_OWNER		(const yp_name_t *)"\x0c""update-owner"
+#define C_UPDATE_OWNER_MATCH	(const yp_name_t *)"\x12""update-owner-match"
+#define C_UPDATE_OWNER_NAME	(const yp_name_t *)"\x11""update-owner-name"
+#define C_UPDATE_TYPE		(const yp_name_t *)"\x0b""update-type"
+
+/*! Identifier argument of knotd_conf() for a section entry. */
+static knotd_conf_t conf_id(const uint8_t *data, size_t len)
+{
+	knotd_conf_t id = { .count = 1 };
+	id.single.data = data;
+	id.single.data_len = len;
+	return id;
+}
+
+/*! Same address, port ignored (a remote's `address`, as Knot compares it). */
+static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) {
+		return false;
+	}
+	switch (a->ss_family) {
+	case AF_INET:
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	case AF_INET6:
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr,
+		              sizeof(struct in6_addr)) == 0;
+	default:
+		return false; /* UNIX sockets never send UPDATEs. */
+	}
+}
+
+/*! A `key:` entry by its id (the key name). */
+static acme_acl_key_t key_get(knotd_mod_t *mod, const knotd_conf_val_t *ref)
+{
+	knotd_conf_t id = conf_id(ref->data, ref->data_len);
+	acme_acl_key_t key = {
+		.name = ref->data,
+		.algorithm = knotd_conf(mod, C_KEY, C_ALG, &id).single.option,
+	};
+	return key;
+}
+
+/*! One acl entry resolved for acl.c, and the memory behind it. */
+typedef struct {
+	acme_acl_rule_t rule;
+	acme_acl_peer_t *peers;
+	acme_acl_key_t *keys;
+	uint16_t *types;
+	acme_acl_name_t *names;
+	size_t peer_cap;
+} rule_buf_t;
+
+static void rule_buf_clear(rule_buf_t *buf)
+{
+	free(buf->peers);
+	free(buf->keys);
+	free(buf->types);
+	free(buf->names);
+	memset(buf, 0, sizeof(*buf));
+}
+
+/*! Appends the peer of one remote (its addresses, its key). */
+static int add_remote_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_val_t *rmt,
+                           const struct sockaddr_storage *remote)
+{
+	if (buf->rule.peer_count == buf->peer_cap) {
+		size_t cap = buf->peer_cap ? 2 * buf->peer_cap : 4;
+		acme_acl_peer_t *peers = realloc(buf->peers, cap * sizeof(*peers));
+		if (peers == NULL) {
+			return KNOT_ENOMEM;
+		}
+		buf->peers = peers;
+		acme_acl_key_t *keys = realloc(buf->keys, cap * sizeof(*keys));
+		if (keys == NULL) {
+			return KNOT_ENOMEM;
+		}
+		buf->keys = keys;
+		buf->peer_cap = cap;
+	}
+	size_t i = buf->rule.peer_count++;
+	acme_acl_peer_t *peer = &buf->peers[i];
+	memset(peer, 0, sizeof(*peer));
+
+	knotd_conf_t id = conf_id(rmt->data, rmt->data_len);
+	knotd_conf_t addrs = knotd_conf(mod, C_RMT, C_ADDR, &id);
+	peer->addr_match = (addrs.count == 0);
+	for (size_t j = 0; j < addrs.count && !peer->addr_match; j++) {
+		peer->addr_match = addr_equal(&addrs.multi[j].addr, remote);
+	}
+	knotd_conf_free(&addrs);
+
+	knotd_conf_t key = knotd_conf(mod, C_RMT, C_KEY, &id);
+	if (key.count > 0) {
+		buf->keys[i] = key_get(mod, &key.single);
+		peer->key_count = 1; /* peer->keys set once the arrays stop moving. */
+	}
+
+	return KNOT_EOK;
+}
+
+/*!
+ * Peers of an entry with `remote`: each reference is a `remotes` group (its
+ * remotes in order) or else a `remote`, as Knot's conf_mix_iter walks them.
+ */
+static int load_remote_peers(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *rmts,
+                             const struct sockaddr_storage *remote)
+{
+	int ret = KNOT_EOK;
+	for (size_t i = 0; i < rmts->count && ret == KNOT_EOK; i++) {
+		knotd_conf_t id = conf_id(rmts->multi[i].data, rmts->multi[i].data_len);
+		knotd_conf_t group = knotd_conf(mod, C_RMTS, C_RMT, &id);
+		if (group.count > 0) {
+			for (size_t j = 0; j < group.count && ret == KNOT_EOK; j++) {
+				ret = add_remote_peer(mod, buf, &group.multi[j], remote);
+			}
+		} else {
+			ret = add_remote_peer(mod, buf, &rmts->multi[i], remote);
+		}
+		knotd_conf_free(&group);
+	}
+	for (size_t i = 0; i < buf->rule.peer_count; i++) {
+		buf->peers[i].keys = &buf->keys[i];
+	}
+	return ret;
+}
+
+/*! The single peer of an entry without `remote`: its addresses and keys. */
+static int load_own_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *acl_id,
+                         const struct sockaddr_storage *remote)
+{
+	buf->peers = calloc(1, sizeof(*buf->peers));
+	if (buf->peers == NULL) {
+		return KNOT_ENOMEM;
+	}
+	buf->rule.peers = buf->peers;
+	buf->rule.peer_count = 1;
+	acme_acl_peer_t *peer = buf->peers;
+
+	knotd_conf_t addrs = knotd_conf(mod, C_ACL, C_ADDR, acl_id);
+	peer->addr_match = (addrs.count == 0) || knotd_conf_addr_range_match(&addrs, remote);
+	knotd_conf_free(&addrs);
+
+	int ret = KNOT_EOK;
+	knotd_conf_t keys = knotd_conf(mod, C_ACL, C_KEY, acl_id);
+	if (keys.count > 0) {
+		buf->keys = calloc(keys.count, sizeof(*buf->keys));
+		if (buf->keys == NULL) {
+			ret = KNOT_ENOMEM;
+		} else {
+			for (size_t i = 0; i < keys.count; i++) {
+				buf->keys[i] = key_get(mod, &keys.multi[i]);
+			}
+			peer->keys = buf->keys;
+			peer->key_count = keys.count;
+		}
+	}
+	knotd_conf_free(&keys);
+
+	return ret;
+}
+
+/*! update-type and update-owner* of an entry. */
+static int load_update_items(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *acl_id)
+{
+	acme_acl_rule_t *rule = &buf->rule;
+	int ret = KNOT_EOK;
+
+	knotd_conf_t types = knotd_conf(mod, C_ACL, C_UPDATE_TYPE, acl_id);
+	if (types.count > 0) {
+		buf->types = calloc(types.count, sizeof(*buf->types));
+		if (buf->types == NULL) {
+			ret = KNOT_ENOMEM;
+		} else {
+			/* Stored as a 64-bit big-endian number (rrtype_to_bin). */
+			for (size_t i = 0; i < types.count; i++) {
+				const knotd_conf_val_t *t = &types.multi[i];
+				if (t->data_len >= sizeof(uint64_t)) {
+					buf->types[rule->type_count++] = knot_wire_read_u64(t->data);
+				}
+			}
+			rule->types = buf->types;
+			if (rule->type_count == 0) {
+				ret = KNOT_EINVAL;
+			}
+		}
+	}
+	knotd_conf_free(&types);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
+	/* Single-valued options come with their defaults when not set. */
+	rule->owner = knotd_conf(mod, C_ACL, C_UPDATE_OWNER, acl_id).single.option;
+	rule->owner_match = knotd_conf(mod, C_ACL, C_UPDATE_OWNER_MATCH, acl_id).single.option;
+	if (rule->owner != ACME_ACL_OWNER_NAME) {
+		return KNOT_EOK;
+	}
+
+	knotd_conf_t names = knotd_conf(mod, C_ACL, C_UPDATE_OWNER_NAME, acl_id);
+	if (names.count > 0) {
+		buf->names = calloc(names.count, sizeof(*buf->names));
+		if (buf->names == NULL) {
+			ret = KNOT_ENOMEM;
+		} else {
+			for (size_t i = 0; i < names.count; i++) {
+				buf->names[i].data = names.multi[i].data;
+				buf->names[i].len = names.multi[i].data_len;
+			}
+			rule->owner_names = buf->names;
+			rule->owner_name_count = names.count;
+		}
+	}
+	knotd_conf_free(&names);
+
+	return ret;
+}
+
+/*! Resolves one acl entry (by its id) for acl.c. */
+static int rule_load(knotd_mod_t *mod, const knotd_conf_val_t *ref,
+                     const struct sockaddr_storage *remote, rule_buf_t *buf)
+{
+	memset(buf, 0, sizeof(*buf));
+	knotd_conf_t id = conf_id(ref->data, ref->data_len);
+	acme_acl_rule_t *rule = &buf->rule;
+
+	int ret;
+	knotd_conf_t rmts = knotd_conf(mod, C_ACL, C_RMT, &id);
+	if (rmts.count > 0) {
+		ret = load_remote_peers(mod, buf, &rmts, remote);
+		rule->peers = buf->peers;
+	} else {
+		ret = load_own_peer(mod, buf, &id, remote);
+	}
+	knotd_conf_free(&rmts);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
+	knotd_conf_t actions = knotd_conf(mod, C_ACL, C_ACTION, &id);
+	for (size_t i = 0; i < actions.count; i++) {
+		unsigned action = actions.multi[i].option;
+		if (action < 8 * sizeof(rule->actions)) {
+			rule->actions |= 1u << action;
+		}
+	}
+	knotd_conf_free(&actions);
+
+	rule->deny = knotd_conf(mod, C_ACL, C_DENY, &id).single.boolean;
+
+	return load_update_items(mod, buf, &id);
+}
+
+/*!
+ * The zone's acl entries in order, as Knot's acl_allowed() with action
+ * update.  On success *allowed is the verdict and, when allowed and signed,
+ * *key the matched key.
+ */
+static int acl_check(knotd_mod_t *mod, const knot_dname_t *zone,
+                     const struct sockaddr_storage *remote,
+                     const acme_acl_update_t *update, bool *allowed, acme_acl_key_t *key)
+{
+	*allowed = false;
+	knotd_conf_t acls = knotd_conf_zone(mod, C_ACL, zone);
+
+	int ret = KNOT_EOK;
+	acme_acl_verdict_t verdict = ACME_ACL_NEXT;
+	for (size_t i = 0; i < acls.count && verdict == ACME_ACL_NEXT; i++) {
+		rule_buf_t buf;
+		ret = rule_load(mod, &acls.multi[i], remote, &buf);
+		if (ret == KNOT_EOK) {
+			const acme_acl_key_t *matched = NULL;
+			verdict = acme_acl_rule_check(&buf.rule, update, &matched);
+			if (verdict == ACME_ACL_ALLOW && matched != NULL) {
+				*key = *matched;
+			}
+		}
+		rule_buf_clear(&buf);
+		if (ret != KNOT_EOK) {
+			break;
+		}
+	}
+	knotd_conf_free(&acls);
+
+	*allowed = (ret == KNOT_EOK && verdict == ACME_ACL_ALLOW);
+	return ret;
+}
+
+/*!
+ * Secret of the matched key, copied to the query's memory so that it lives
+ * until the reply is signed whatever happens to the configuration (pointing
+ * into the configuration, as Knot does, is the fallback without a pool).
+ */
+static int key_secret(knotd_mod_t *mod, knot_mm_t *mm, const acme_acl_key_t *key,
+                      dnssec_binary_t *secret)
+{
+	knotd_conf_t id = conf_id(key->name, knot_dname_size(key->name));
+	knotd_conf_t val = knotd_conf(mod, C_KEY, C_SECRET, &id);
+	if (val.count == 0 || val.single.data == NULL || val.single.data_len == 0) {
+		return KNOT_ENOENT;
+	}
+
+	secret->size = val.single.data_len;
+	if (mm != NULL && mm->alloc != NULL) {
+		secret->data = mm->alloc(mm->ctx, secret->size);
+		if (secret->data == NULL) {
+			return KNOT_ENOMEM;
+		}
+		memcpy(secret->data, val.single.data, secret->size);
+	} else {
+		secret->data = (uint8_t *)val.single.data;
+	}
+	return KNOT_EOK;
+}
+
+static void log_denied(knotd_mod_t *mod, const struct sockaddr_storage *remote,
+                       const knot_dname_t *key_name)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+	if (remote != NULL && remote->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)remote)->sin_addr,
+		          addr, sizeof(addr));
+	} else if (remote != NULL && remote->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)remote)->sin6_addr,
+		          addr, sizeof(addr));
+	}
+	knot_dname_txt_storage_t key;
+	if (key_name == NULL || knot_dname_to_str(key, key_name, sizeof(key)) == NULL) {
+		key[0] = '\0';
+	}
+	knotd_mod_log(mod, LOG_DEBUG, "ACL, denied, action update, remote %s, key %s%s%s",
+	              addr, key[0] != '\0' ? "'" : "", key[0] != '\0' ? key : "none",
+	              key[0] != '\0' ? "'" : "");
+}
+
+/*! process_query_verify(): the MAC, and Knot's rcodes for its outcome. */
+static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
+{
+	const knot_pkt_t *query = qdata->query;
+	knot_sign_context_t *sign = &qdata->sign;
+
+	/* The query's MAC seeds the reply's signature. */
+	sign->tsig_digest = (uint8_t *)knot_tsig_rdata_mac(query->tsig_rr);
+	sign->tsig_digestlen = knot_tsig_rdata_mac_length(query->tsig_rr);
+
+	/* query->wire/size exclude the TSIG RR, stripped by the parser. */
+	int ret = knot_tsig_server_check(query->tsig_rr, query->wire, query->size,
+	                                 &sign->tsig_key);
+	switch (ret) {
+	case KNOT_EOK:
+		qdata->rcode = KNOT_RCODE_NOERROR;
+		return KNOT_EOK;
+	case KNOT_TSIG_EBADKEY:
+		qdata->rcode = KNOT_RCODE_NOTAUTH;
+		qdata->rcode_tsig = KNOT_RCODE_BADKEY;
+		break;
+	case KNOT_TSIG_EBADSIG:
+		qdata->rcode = KNOT_RCODE_NOTAUTH;
+		qdata->rcode_tsig = KNOT_RCODE_BADSIG;
+		break;
+	case KNOT_TSIG_EBADTIME:
+		/* Knot signs this error, with the time the client signed. */
+		qdata->rcode = KNOT_RCODE_NOTAUTH;
+		qdata->rcode_tsig = KNOT_RCODE_BADTIME;
+		sign->tsig_time_signed = knot_tsig_rdata_time_signed(query->tsig_rr);
+		break;
+	case KNOT_EMALF:
+		qdata->rcode = KNOT_RCODE_FORMERR;
+		break;
+	default:
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		knotd_mod_log(mod, LOG_ERR, "TSIG, verification failed (%s)", knot_strerror(ret));
+		return ret;
+	}
+
+	knot_dname_txt_storage_t key;
+	if (knot_dname_to_str(key, sign->tsig_key.name, sizeof(key)) == NULL) {
+		key[0] = '\0';
+	}
+	const knot_lookup_t *item = (qdata->rcode_tsig != KNOT_RCODE_NOERROR) ?
+	        knot_lookup_by_id(knot_tsig_rcode_names, qdata->rcode_tsig) :
+	        knot_lookup_by_id(knot_rcode_names, qdata->rcode);
+	knotd_mod_log(mod, LOG_DEBUG, "TSIG, key '%s', verification failed '%s'",
+	              key, item != NULL ? item->name : "");
+	return ret;
+}
+
+int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *zone)
+{
+	if (qdata == NULL) {
+		return KNOT_EINVAL;
+	}
+	if (mod == NULL || qdata->query == NULL || zone == NULL) {
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOT_EINVAL;
+	}
+
+	const knot_pkt_t *query = qdata->query;
+	const knot_rrset_t *tsig_rr = query->tsig_rr;
+	const knot_pktsection_t *upd_section = knot_pkt_section(query, KNOT_AUTHORITY);
+
+	/* Updated RRs are the authority section (RFC 2136 §2.2). */
+	acme_acl_update_t update = {
+		.zone = zone,
+		.rrs = (upd_section->count > 0) ? query->rr + upd_section->pos : NULL,
+		.rr_count = upd_section->count,
+	};
+	if (tsig_rr != NULL) {
+		update.key_name = tsig_rr->owner;
+		update.key_alg = knot_tsig_rdata_alg(tsig_rr);
+	}
+
+	/* The acl first, by key name and algorithm only (no MAC yet). */
+	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
+	acme_acl_key_t key = { 0 };
+	bool allowed = false;
+	if (remote != NULL) {
+		int ret = acl_check(mod, zone, remote, &update, &allowed, &key);
+		if (ret != KNOT_EOK) {
+			knotd_mod_log(mod, LOG_ERR, "ACL, failed to read the configuration (%s)",
+			              knot_strerror(ret));
+			qdata->rcode = KNOT_RCODE_SERVFAIL;
+			return ret;
+		}
+	}
+	if (!allowed) {
+		log_denied(mod, remote, update.key_name);
+		qdata->rcode = KNOT_RCODE_NOTAUTH;
+		qdata->rcode_tsig = KNOT_RCODE_BADKEY;
+		return KNOT_EACCES;
+	}
+
+	if (tsig_rr == NULL) {
+		qdata->rcode = KNOT_RCODE_NOERROR;
+		return KNOT_EOK;
+	}
+
+	/* Remember the key before verifying, as Knot does (it signs BADTIME). */
+	dnssec_binary_t secret = { 0 };
+	int ret = (key.name != NULL) ? key_secret(mod, qdata->mm, &key, &secret) : KNOT_ENOENT;
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "TSIG, no secret for the key (%s)", knot_strerror(ret));
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return ret;
+	}
+	qdata->sign.tsig_key.name = (knot_dname_t *)tsig_rr->owner;
+	qdata->sign.tsig_key.algorithm = update.key_alg;
+	qdata->sign.tsig_key.secret = secret;
+
+	return tsig_verify(mod, qdata);
+}

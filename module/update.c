@@ -1,0 +1,136 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "module/auth.h"
+#include "module/ddns.h"
+#include "module/mod-acme.h"
+#include "module/update.h"
+
+/*! Number of rcodes counted (NOERROR .. NOTZONE). */
+#define RCODE_COUNT	(KNOT_RCODE_NOTZONE + 1)
+
+static char *rcode_to_str(uint32_t idx, uint32_t count)
+{
+	(void)count;
+	const knot_lookup_t *item = knot_lookup_by_id(knot_rcode_names, idx);
+	return strdup(item != NULL ? item->name : "other");
+}
+
+int acme_update_stats_init(knotd_mod_t *mod)
+{
+	return knotd_mod_stats_add(mod, "update", RCODE_COUNT, rcode_to_str);
+}
+
+static void remote_str(knotd_qdata_t *qdata, char *out, size_t out_size)
+{
+	const struct sockaddr_storage *ss = knotd_qdata_remote_addr(qdata);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (ss != NULL && ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sa = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &sa->sin_addr, addr, sizeof(addr));
+		port = ntohs(sa->sin_port);
+	} else if (ss != NULL && ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sa = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &sa->sin6_addr, addr, sizeof(addr));
+		port = ntohs(sa->sin6_port);
+	}
+	snprintf(out, out_size, "%s@%d", addr, port);
+}
+
+/*! Static zone data the store cannot see: only the apex is reachable from a module. */
+static knot_rrset_t apex_rrset(const knot_dname_t *owner, uint16_t type, void *arg)
+{
+	knotd_qdata_t *qdata = arg;
+	knot_rrset_t rr;
+	knot_rrset_init_empty(&rr);
+	if (!knot_dname_is_equal(owner, knotd_qdata_zone_name(qdata))) {
+		return rr;
+	}
+	/* Any type: the apex always holds its SOA. */
+	return knotd_qdata_zone_apex_rrset(qdata, type == KNOT_RRTYPE_ANY ?
+	                                   KNOT_RRTYPE_SOA : type);
+}
+
+static void count_update(knotd_mod_t *mod, unsigned thread, uint16_t rcode)
+{
+	knotd_mod_stats_incr(mod, thread, ACME_CTR_UPDATE,
+	                     rcode < RCODE_COUNT ? rcode : KNOT_RCODE_SERVFAIL, 1);
+}
+
+static const char *rcode_str(uint16_t rcode)
+{
+	const knot_lookup_t *item = knot_lookup_by_id(knot_rcode_names, rcode);
+	return item != NULL ? item->name : "?";
+}
+
+knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
+                          knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	(void)pkt;
+	acme_ctx_t *ctx = knotd_mod_ctx(mod);
+	if (qdata->type != KNOTD_QUERY_TYPE_UPDATE || !acme_ddns_claims(qdata->query) ||
+	    !knot_dname_is_equal(knot_pkt_qname(qdata->query), ctx->zone)) {
+		return state;
+	}
+
+	char remote[INET6_ADDRSTRLEN + 8];
+	remote_str(qdata, remote, sizeof(remote));
+	knot_dname_txt_storage_t key = "none";
+	if (knot_pkt_has_tsig(qdata->query)) {
+		(void)knot_dname_to_str(key, qdata->query->tsig_rr->owner, sizeof(key));
+	}
+	unsigned thread = qdata->params->thread_id;
+
+	if (acme_auth_update(mod, qdata, ctx->zone) != KNOT_EOK) {
+		const knot_lookup_t *tsig = knot_lookup_by_id(knot_tsig_rcode_names,
+		                                               qdata->rcode_tsig);
+		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, denied, %s%s%s",
+		              remote, key, rcode_str(qdata->rcode),
+		              (qdata->rcode_tsig && tsig) ? "/" : "",
+		              (qdata->rcode_tsig && tsig) ? tsig->name : "");
+		count_update(mod, thread, qdata->rcode);
+		return KNOTD_STATE_FAIL;
+	}
+
+	acme_ddns_t ddns = {
+		.query = qdata->query,
+		.zone = ctx->zone,
+		.strict = ctx->strict,
+		.zone_rrset = apex_rrset,
+		.zone_ctx = qdata,
+	};
+	uint16_t rcode = acme_ddns_process(&ddns, ctx->store, &ctx->policy, acme_now_ms());
+	count_update(mod, thread, rcode);
+	qdata->rcode = rcode;
+
+	if (rcode != KNOT_RCODE_NOERROR) {
+		knot_dname_txt_storage_t owner = "";
+		if (ddns.reason_owner != NULL) {
+			(void)knot_dname_to_str(owner, ddns.reason_owner, sizeof(owner));
+		}
+		knotd_mod_log(mod, rcode == KNOT_RCODE_SERVFAIL ? LOG_ERR : LOG_NOTICE,
+		              "DDNS, from %s, key %s, %s, %s%s%s", remote, key, rcode_str(rcode),
+		              ddns.reason ? ddns.reason : "failed",
+		              owner[0] ? ", owner " : "", owner);
+		return KNOTD_STATE_FAIL;
+	}
+
+	const acme_result_t *r = &ddns.result;
+	knotd_mod_log(mod, LOG_INFO, "DDNS, from %s, key %s, added %u, refreshed %u, "
+	              "deleted %u", remote, key, r->added, r->refreshed, r->deleted);
+	if (r->dropped > 0) {
+		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, dropped %u oldest "
+		              "values over max-records %u", remote, key, r->dropped,
+		              ctx->policy.max_records);
+	}
+	return KNOTD_STATE_DONE;
+}
