@@ -20,6 +20,14 @@ typedef struct {
 	uint16_t rcode;
 } check_ctx_t;
 
+/*! Owner within the zone, whatever the owner's letter case. */
+static bool in_zone(const knot_dname_t *owner, const knot_dname_t *zone)
+{
+	knot_dname_storage_t lower;
+	knot_dname_copy_lower(lower, owner);
+	return knot_dname_in_bailiwick(lower, zone) >= 0;
+}
+
 static bool rr_empty(const knot_rrset_t *rr)
 {
 	return rr->rrs.count == 0 || (rr->rrs.count == 1 && rr->rrs.rdata->len == 0);
@@ -141,7 +149,7 @@ static int check_prereq(check_ctx_t *c, acme_txn_t *txn, const knot_rrset_t *rr,
 	if (rr->ttl != 0) {
 		return fail(c, KNOT_RCODE_FORMERR, "prerequisite with non-zero TTL", rr->owner);
 	}
-	if (knot_dname_in_bailiwick(rr->owner, d->zone) < 0) {
+	if (!in_zone(rr->owner, d->zone)) {
 		return fail(c, KNOT_RCODE_NOTZONE, "prerequisite outside the zone", rr->owner);
 	}
 
@@ -201,7 +209,7 @@ static int check_prereq_sets(check_ctx_t *c, acme_txn_t *txn, const prereq_sets_
 static int check_update_rr(check_ctx_t *c, const knot_rrset_t *rr)
 {
 	acme_ddns_t *d = c->ddns;
-	if (knot_dname_in_bailiwick(rr->owner, d->zone) < 0) {
+	if (!in_zone(rr->owner, d->zone)) {
 		return fail(c, KNOT_RCODE_NOTZONE, "owner outside the zone", rr->owner);
 	}
 	bool meta = knot_rrtype_is_metatype(rr->type);
