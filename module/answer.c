@@ -35,58 +35,32 @@ static int collect_value(const acme_value_t *value, void *arg)
 	return knot_rrset_add_rdata(c->rrset, value->rdata, value->rdata_len, c->mm);
 }
 
-knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
-                             knotd_qdata_t *qdata, knotd_mod_t *mod)
+/*! Puts the live values of \a name as one TXT RRset into the answer. */
+static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata_t *qdata,
+                                   knotd_mod_t *mod, const knot_dname_t *name,
+                                   knotd_in_state_t state, bool *below)
 {
-	acme_ctx_t *ctx = knotd_mod_ctx(mod);
-	uint16_t qtype = knot_pkt_qtype(qdata->query);
-
-	/* Knot found nothing (MISS, NODATA), or ANY found zone data to add to. */
-	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL ||
-	    !(state == KNOTD_IN_STATE_MISS || state == KNOTD_IN_STATE_NODATA ||
-	      (state == KNOTD_IN_STATE_HIT && qtype == KNOT_RRTYPE_ANY))) {
-		return state;
-	}
-	const knot_dname_t *name = qdata->name;
-	if (name == NULL || knot_dname_in_bailiwick(name, ctx->zone) < 0) {
-		return state;
-	}
-
-	bool synth = (qtype == KNOT_RRTYPE_TXT || qtype == KNOT_RRTYPE_ANY);
 	collect_t c = {
 		.mm = &pkt->mm,
 		.now = acme_now_ms(),
 		.max_ttl = ctx->max_ttl,
 		.ttl = UINT32_MAX,
 	};
-	if (synth) {
-		c.rrset = knot_rrset_new(name, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, 0, &pkt->mm);
-		if (c.rrset == NULL) {
-			qdata->rcode = KNOT_RCODE_SERVFAIL;
-			return KNOTD_IN_STATE_ERROR;
-		}
+	c.rrset = knot_rrset_new(name, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, 0, &pkt->mm);
+	if (c.rrset == NULL) {
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_IN_STATE_ERROR;
 	}
-	bool below = false;
-	int count = acme_store_read(ctx->store, name, c.now, synth ? collect_value : NULL,
-	                            &c, state == KNOTD_IN_STATE_MISS ? &below : NULL);
+	int count = acme_store_read(ctx->store, name, c.now, collect_value, &c, below);
 	if (count < 0) {
 		knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)",
 		              knot_strerror(count));
 		qdata->rcode = KNOT_RCODE_SERVFAIL;
 		return KNOTD_IN_STATE_ERROR;
 	}
-
-	unsigned thread = qdata->params->thread_id;
-	if (count == 0 && !below) {
-		return state; /* Not ours: Knot's answer stands. */
-	}
-	if (count == 0 || !synth) {
-		if (state == KNOTD_IN_STATE_HIT) {
-			return state;
-		}
-		knotd_mod_stats_incr(mod, thread, ACME_CTR_NODATA, 0, 1);
-		qdata->rcode = KNOT_RCODE_NOERROR;
-		return KNOTD_IN_STATE_NODATA;
+	if (count == 0) {
+		knot_rrset_free(c.rrset, &pkt->mm);
+		return state;
 	}
 
 	c.rrset->ttl = c.ttl;
@@ -103,7 +77,60 @@ knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 		return KNOTD_IN_STATE_ERROR;
 	}
 	knot_wire_set_aa(pkt->wire);
-	knotd_mod_stats_incr(mod, thread, ACME_CTR_SYNTHESIZED, 0, 1);
+	knotd_mod_stats_incr(mod, qdata->params->thread_id, ACME_CTR_SYNTHESIZED, 0, 1);
 	qdata->rcode = KNOT_RCODE_NOERROR;
 	return KNOTD_IN_STATE_HIT;
+}
+
+static bool in_zone(acme_ctx_t *ctx, knotd_qdata_t *qdata)
+{
+	return qdata->type == KNOTD_QUERY_TYPE_NORMAL && qdata->name != NULL &&
+	       knot_dname_in_bailiwick(qdata->name, ctx->zone) >= 0;
+}
+
+knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
+                             knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	acme_ctx_t *ctx = knotd_mod_ctx(mod);
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+
+	/* Knot found nothing (MISS, NODATA), or ANY found zone data to add to. */
+	if (!(state == KNOTD_IN_STATE_MISS || state == KNOTD_IN_STATE_NODATA ||
+	      (state == KNOTD_IN_STATE_HIT && qtype == KNOT_RRTYPE_ANY)) ||
+	    !in_zone(ctx, qdata)) {
+		return state;
+	}
+
+	bool below = false;
+	bool *want_below = (state == KNOTD_IN_STATE_MISS) ? &below : NULL;
+	if (qtype == KNOT_RRTYPE_TXT || qtype == KNOT_RRTYPE_ANY) {
+		knotd_in_state_t next = put_values(ctx, pkt, qdata, mod, qdata->name, state,
+		                                   want_below);
+		if (next != state || !below) {
+			return next;
+		}
+	} else {
+		int count = acme_store_read(ctx->store, qdata->name, acme_now_ms(), NULL, NULL,
+		                            want_below);
+		if (count < 0) {
+			knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)",
+			              knot_strerror(count));
+			qdata->rcode = KNOT_RCODE_SERVFAIL;
+			return KNOTD_IN_STATE_ERROR;
+		}
+		if (count == 0 && !below) {
+			return state; /* Not ours: Knot's answer stands. */
+		}
+	}
+
+	/* A name of the store, or an empty non-terminal above one: NODATA. */
+	if (state == KNOTD_IN_STATE_MISS) {
+		knotd_mod_stats_incr(mod, qdata->params->thread_id, ACME_CTR_NODATA, 0, 1);
+		qdata->rcode = KNOT_RCODE_NOERROR;
+		return KNOTD_IN_STATE_NODATA;
+	}
+	if (state == KNOTD_IN_STATE_NODATA) {
+		knotd_mod_stats_incr(mod, qdata->params->thread_id, ACME_CTR_NODATA, 0, 1);
+	}
+	return state;
 }

@@ -19,7 +19,9 @@
 /*!
  * ANSWER-stage hook.  Runs after Knot's own lookup: turns a miss into the
  * stored TXT RRset, NODATA for other types and empty non-terminals, and
- * leaves names without live values to Knot's answer.
+ * leaves names without live values to Knot's answer.  Zone data wins: a
+ * name where the zone itself answers the TXT query (a static TXT, a wildcard)
+ * or that lies below a delegation keeps Knot's answer.
  */
 knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                              knotd_qdata_t *qdata, knotd_mod_t *mod);
