@@ -91,8 +91,12 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 	unsigned thread = qdata->params->thread_id;
 
 	if (acme_auth_update(mod, qdata, ctx->zone) != KNOT_EOK) {
+		/* BADSIG shares its number with BADVERS: TSIG has its own table. */
 		const knot_lookup_t *tsig = knot_lookup_by_id(knot_tsig_rcode_names,
 		                                               qdata->rcode_tsig);
+		if (tsig == NULL) {
+			tsig = knot_lookup_by_id(knot_rcode_names, qdata->rcode_tsig);
+		}
 		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, denied, %s%s%s",
 		              remote, key, rcode_str(qdata->rcode),
 		              (qdata->rcode_tsig && tsig) ? "/" : "",
