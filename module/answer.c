@@ -51,7 +51,8 @@ static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata
 		qdata->rcode = KNOT_RCODE_SERVFAIL;
 		return KNOTD_IN_STATE_ERROR;
 	}
-	int count = acme_store_read(ctx->store, name, c.now, collect_value, &c, below);
+	int count = acme_store_read_slot(ctx->store, qdata->params->thread_id, name, c.now,
+	                                 collect_value, &c, below);
 	if (count < 0) {
 		knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)",
 		              knot_strerror(count));
@@ -110,8 +111,9 @@ knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 			return next;
 		}
 	} else {
-		int count = acme_store_read(ctx->store, qdata->name, acme_now_ms(), NULL, NULL,
-		                            want_below);
+		int count = acme_store_read_slot(ctx->store, qdata->params->thread_id,
+		                                 qdata->name, acme_now_ms(), NULL, NULL,
+		                                 want_below);
 		if (count < 0) {
 			knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)",
 			              knot_strerror(count));

@@ -31,8 +31,21 @@
 #define MOD_MAX_RECORDS	"\x0b""max-records"
 #define MOD_STRICT	"\x06""strict"
 #define MOD_MAP_SIZE	"\x08""map-size"
+#define MOD_DB_MODE	"\x0d""database-mode"
 
 #define LIFETIME_MAX	604800
+
+/*! As Knot's journal-db-mode: robust syncs every commit, asynchronous does not. */
+enum {
+	DB_MODE_ROBUST = 0,
+	DB_MODE_ASYNC  = 1,
+};
+
+static const knot_lookup_t db_modes[] = {
+	{ DB_MODE_ROBUST, "robust" },
+	{ DB_MODE_ASYNC,  "asynchronous" },
+	{ 0, NULL }
+};
 
 static const yp_item_t acme_conf[] = {
 	{ MOD_DATABASE,    YP_TSTR,  YP_VSTR = { "acme" } },
@@ -42,6 +55,7 @@ static const yp_item_t acme_conf[] = {
 	{ MOD_STRICT,      YP_TBOOL, YP_VBOOL = { true } },
 	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 65536, INT64_MAX,
 	                                         ACME_STORE_MAP_SIZE_DEFAULT, YP_SSIZE } },
+	{ MOD_DB_MODE,     YP_TOPT,  YP_VOPT = { db_modes, DB_MODE_ROBUST } },
 	{ NULL }
 };
 
@@ -143,6 +157,7 @@ static int acme_load(knotd_mod_t *mod)
 	acme_store_opts_t opts = {
 		.map_size = knotd_conf_mod(mod, MOD_MAP_SIZE).single.integer,
 		.create = true,
+		.asynchronous = knotd_conf_mod(mod, MOD_DB_MODE).single.option == DB_MODE_ASYNC,
 	};
 	ret = acme_store_open(&ctx->store, path, &opts);
 	if (ret != KNOT_EOK) {
@@ -169,8 +184,9 @@ static int acme_load(knotd_mod_t *mod)
 	}
 
 	knotd_mod_ctx_set(mod, ctx);
-	knotd_mod_log(mod, LOG_INFO, "serving challenge values from '%s', lifetime %us, "
-	              "max-ttl %us, max-records %u, strict %s", path, ctx->policy.lifetime,
+	knotd_mod_log(mod, LOG_INFO, "serving challenge values from '%s' (%s), lifetime %us, "
+	              "max-ttl %us, max-records %u, strict %s", path,
+	              opts.asynchronous ? "asynchronous" : "robust", ctx->policy.lifetime,
 	              ctx->max_ttl, ctx->policy.max_records, ctx->strict ? "on" : "off");
 
 	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, acme_update);

@@ -58,6 +58,12 @@ typedef struct {
 	uint32_t ttl;
 } __attribute__((packed)) value_rec_t;
 
+/*! Read transaction of one reader slot (see acme_store_read_slot()). */
+typedef struct {
+	MDB_txn *txn;
+	MDB_cursor *cur;
+} reader_t;
+
 typedef struct watcher {
 	struct watcher *next;
 	acme_purge_cb cb;
@@ -78,6 +84,9 @@ struct acme_store {
 	bool purger_running;
 	bool purger_stop;
 	pthread_t purger;
+
+	bool read_only;
+	reader_t readers[ACME_STORE_SLOTS];
 };
 
 struct acme_txn {
@@ -225,42 +234,50 @@ static int value_emit(const MDB_val *key, const value_rec_t *rec,
 }
 
 /*! Walks live values whose key starts with \a prefix. Returns count or error. */
-static int walk_prefix(MDB_txn *txn, MDB_dbi dbi, const uint8_t *prefix, size_t len,
-                       uint64_t now, acme_value_cb cb, void *ctx, bool stop_at_first)
+static int walk_prefix(MDB_cursor *cur, const uint8_t *prefix, size_t len,
+                       uint64_t now, acme_value_cb cb, void *ctx)
 {
-	MDB_cursor *cur;
-	int ret = mdb_cursor_open(txn, dbi, &cur);
-	if (ret != MDB_SUCCESS) {
-		return mdb_to_knot(ret);
-	}
 	int count = 0;
 	MDB_val key = { len, (void *)prefix }, data;
 	/* LMDB refuses an empty key: the empty prefix is the whole database. */
-	ret = mdb_cursor_get(cur, &key, &data, len > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	int ret = mdb_cursor_get(cur, &key, &data, len > 0 ? MDB_SET_RANGE : MDB_FIRST);
 	while (ret == MDB_SUCCESS && has_prefix(&key, prefix, len)) {
 		value_rec_t rec;
 		if (value_rec_get(&data, &rec) && rec.expires > now) {
 			count++;
 			int cb_ret = value_emit(&key, &rec, cb, ctx);
 			if (cb_ret != KNOT_EOK) {
-				mdb_cursor_close(cur);
 				return cb_ret;
-			}
-			if (stop_at_first) {
-				break;
 			}
 		}
 		ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
 	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
 		return mdb_to_knot(ret);
 	}
 	return count;
 }
 
-static int txn_read(MDB_txn *txn, acme_store_t *store, const knot_dname_t *owner,
-                    uint64_t now, acme_value_cb cb, void *ctx, bool *below)
+/*! Whether a live value exists with a key starting with \a prefix (after \a start). */
+static int live_after(MDB_cursor *cur, const uint8_t *start, size_t start_len,
+                      size_t prefix_len, uint64_t now, bool *found)
+{
+	*found = false;
+	MDB_val key = { start_len, (void *)start }, data;
+	int ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+	while (ret == MDB_SUCCESS && has_prefix(&key, start, prefix_len)) {
+		value_rec_t rec;
+		if (value_rec_get(&data, &rec) && rec.expires > now) {
+			*found = true;
+			return KNOT_EOK;
+		}
+		ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+	}
+	return (ret == MDB_SUCCESS || ret == MDB_NOTFOUND) ? KNOT_EOK : mdb_to_knot(ret);
+}
+
+static int cursor_read(MDB_cursor *cur, const knot_dname_t *owner, uint64_t now,
+                       acme_value_cb cb, void *ctx, bool *below)
 {
 	uint8_t prefix[OWNER_KEY_MAX + 1];
 	int olen = owner_key(owner, prefix);
@@ -268,34 +285,28 @@ static int txn_read(MDB_txn *txn, acme_store_t *store, const knot_dname_t *owner
 		return KNOT_EINVAL;
 	}
 	prefix[olen] = 0;
-	int count = walk_prefix(txn, store->values, prefix, olen + 1, now, cb, ctx, false);
+	int count = walk_prefix(cur, prefix, olen + 1, now, cb, ctx);
 	if (count < 0 || below == NULL) {
 		return count;
 	}
-
 	/* Descendants sort right after the owner's own values. */
 	prefix[olen] = 1;
+	int ret = live_after(cur, prefix, olen + 1, olen, now, below);
+	return ret == KNOT_EOK ? count : ret;
+}
+
+/*! Runs cursor_read() in \a txn with a cursor of its own. */
+static int txn_read(MDB_txn *txn, acme_store_t *store, const knot_dname_t *owner,
+                    uint64_t now, acme_value_cb cb, void *ctx, bool *below)
+{
 	MDB_cursor *cur;
 	int ret = mdb_cursor_open(txn, store->values, &cur);
 	if (ret != MDB_SUCCESS) {
 		return mdb_to_knot(ret);
 	}
-	*below = false;
-	MDB_val key = { olen + 1, prefix }, data;
-	ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
-	while (ret == MDB_SUCCESS && has_prefix(&key, prefix, olen)) {
-		value_rec_t rec;
-		if (value_rec_get(&data, &rec) && rec.expires > now) {
-			*below = true;
-			break;
-		}
-		ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
-	}
+	ret = cursor_read(cur, owner, now, cb, ctx, below);
 	mdb_cursor_close(cur);
-	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
-		return mdb_to_knot(ret);
-	}
-	return count;
+	return ret;
 }
 
 int acme_txn_read(acme_txn_t *txn, const knot_dname_t *owner, uint64_t now,
@@ -310,16 +321,65 @@ int acme_txn_read(acme_txn_t *txn, const knot_dname_t *owner, uint64_t now,
 int acme_store_read(acme_store_t *store, const knot_dname_t *owner, uint64_t now,
                     acme_value_cb cb, void *ctx, bool *below)
 {
+	return acme_store_read_slot(store, -1, owner, now, cb, ctx, below);
+}
+
+/*!
+ * A reader slot keeps a reset read transaction and its cursor: renewing them
+ * costs no allocation and no lock on LMDB's reader table, unlike a new
+ * transaction per query.
+ */
+static int slot_begin(acme_store_t *store, int slot, MDB_cursor **cur)
+{
+	reader_t *r = &store->readers[slot];
+	int ret;
+	if (r->txn == NULL) {
+		ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &r->txn);
+		if (ret == MDB_SUCCESS) {
+			ret = mdb_cursor_open(r->txn, store->values, &r->cur);
+			if (ret != MDB_SUCCESS) {
+				mdb_txn_abort(r->txn);
+				r->txn = NULL;
+			}
+		}
+	} else {
+		ret = mdb_txn_renew(r->txn);
+		if (ret == MDB_SUCCESS) {
+			ret = mdb_cursor_renew(r->txn, r->cur);
+		}
+		if (ret != MDB_SUCCESS) { /* Start afresh next time. */
+			mdb_cursor_close(r->cur);
+			mdb_txn_abort(r->txn);
+			r->txn = NULL;
+		}
+	}
+	*cur = r->cur;
+	return ret;
+}
+
+int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
+                         uint64_t now, acme_value_cb cb, void *ctx, bool *below)
+{
 	if (store == NULL || owner == NULL) {
 		return KNOT_EINVAL;
 	}
-	MDB_txn *txn;
-	int ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
+	if (slot < 0 || slot >= ACME_STORE_SLOTS) {
+		MDB_txn *txn;
+		int ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
+		if (ret != MDB_SUCCESS) {
+			return mdb_to_knot(ret);
+		}
+		ret = txn_read(txn, store, owner, now, cb, ctx, below);
+		mdb_txn_abort(txn);
+		return ret;
+	}
+	MDB_cursor *cur;
+	int ret = slot_begin(store, slot, &cur);
 	if (ret != MDB_SUCCESS) {
 		return mdb_to_knot(ret);
 	}
-	ret = txn_read(txn, store, owner, now, cb, ctx, below);
-	mdb_txn_abort(txn);
+	ret = cursor_read(cur, owner, now, cb, ctx, below);
+	mdb_txn_reset(store->readers[slot].txn);
 	return ret;
 }
 
@@ -339,7 +399,14 @@ int acme_store_list(acme_store_t *store, const knot_dname_t *apex, uint64_t now,
 	if (ret != MDB_SUCCESS) {
 		return mdb_to_knot(ret);
 	}
-	ret = walk_prefix(txn, store->values, prefix, plen, now, cb, ctx, false);
+	MDB_cursor *cur;
+	ret = mdb_cursor_open(txn, store->values, &cur);
+	if (ret != MDB_SUCCESS) {
+		mdb_txn_abort(txn);
+		return mdb_to_knot(ret);
+	}
+	ret = walk_prefix(cur, prefix, plen, now, cb, ctx);
+	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return ret;
 }
@@ -783,6 +850,11 @@ static void *purger_main(void *arg)
 			pthread_mutex_lock(&store->lock);
 			continue;
 		}
+		/* Asynchronous mode: bound what a power loss can take. */
+		unsigned flags = 0;
+		if (mdb_env_get_flags(store->env, &flags) == MDB_SUCCESS && (flags & MDB_NOSYNC)) {
+			(void)mdb_env_sync(store->env, 1);
+		}
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += PURGE_INTERVAL_MS / 1000;
@@ -821,6 +893,12 @@ static int mkdir_p(const char *path, mode_t mode)
 
 static void store_free(acme_store_t *store)
 {
+	for (int i = 0; i < ACME_STORE_SLOTS; i++) {
+		if (store->readers[i].txn != NULL) {
+			mdb_cursor_close(store->readers[i].cur);
+			mdb_txn_abort(store->readers[i].txn);
+		}
+	}
 	if (store->env != NULL) {
 		mdb_env_close(store->env);
 	}
@@ -844,6 +922,7 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 	pthread_condattr_destroy(&attr);
 	store->path = strdup(path);
 	store->refs = 1;
+	store->read_only = opts->read_only;
 
 	int ret = mdb_env_create(&store->env);
 	if (ret != MDB_SUCCESS || store->path == NULL) {
@@ -879,7 +958,8 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 	if (ret == MDB_SUCCESS) {
 		ret = mdb_env_set_maxreaders(store->env, MAX_READERS);
 	}
-	unsigned flags = MDB_NOTLS | (opts->read_only ? MDB_RDONLY : 0);
+	unsigned flags = MDB_NOTLS | (opts->read_only ? MDB_RDONLY : 0) |
+	                 (opts->asynchronous ? MDB_NOSYNC : 0);
 	if (ret == MDB_SUCCESS) {
 		ret = mdb_env_open(store->env, path, flags, 0600);
 	}
@@ -943,6 +1023,10 @@ int acme_store_open(acme_store_t **out, const char *path, const acme_store_opts_
 	pthread_mutex_lock(&registry_lock);
 	for (acme_store_t *s = registry; s != NULL; s = s->next) {
 		if (strcmp(s->path, real) == 0) {
+			/* The latest opener's mode applies (a reload changes it). */
+			if (!s->read_only) {
+				(void)mdb_env_set_flags(s->env, MDB_NOSYNC, opts->asynchronous);
+			}
 			s->refs++;
 			*out = s;
 			pthread_mutex_unlock(&registry_lock);

@@ -64,6 +64,11 @@ typedef struct {
 	                       nothing is created. */
 	bool read_only;   /*!< Open read-only. */
 	bool no_purger;   /*!< Do not start the background purge thread. */
+	bool asynchronous;/*!< Commit without fsync (MDB_NOSYNC): a committed update
+	                       survives a crash of the process but a power loss
+	                       may lose the last second of updates (the purger
+	                       syncs every second).  The latest opener's mode
+	                       applies to a shared store. */
 } acme_store_opts_t;
 
 /*!
@@ -94,6 +99,19 @@ uint64_t acme_now_ms(void);
  */
 int acme_store_read(acme_store_t *store, const knot_dname_t *owner, uint64_t now,
                     acme_value_cb cb, void *ctx, bool *below);
+
+/*! Number of reader slots (see acme_store_read_slot()). */
+#define ACME_STORE_SLOTS	256
+
+/*!
+ * acme_store_read() through reader slot \a slot: one slot per thread that
+ * reads often (e.g. a knotd worker's thread id), which makes a read cheaper.
+ * A slot must never be used by two threads at once; slots are shared by
+ * every user of the store in the process.  A slot outside
+ * 0..ACME_STORE_SLOTS-1 reads like acme_store_read().
+ */
+int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
+                         uint64_t now, acme_value_cb cb, void *ctx, bool *below);
 
 /*!
  * Walks the live values of \a apex and every name below it (all names if

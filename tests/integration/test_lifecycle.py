@@ -511,6 +511,7 @@ BAD_CONFIGS = [
     ("map-size", "banana", "item 'map-size'"),
     ("map-size", 1, "item 'map-size'"),
     ("database", '""', "database"),
+    ("database-mode", "fast", "item 'database-mode'"),
 ]
 
 
@@ -549,6 +550,18 @@ def test_lifetime_bounds_accepted(knotd_factory, module_so):
         k = knotd_factory(start=False, acme={"default": dict(DEFAULT_ACME, lifetime=lifetime)})
         res = k.conf_check()
         assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_asynchronous_mode_serves_and_persists(acme_factory):
+    """database-mode: asynchronous commits without fsync; values added are
+    served, logged mode says so, and they survive a restart."""
+    k = acme_factory(acme={"default": dict(DEFAULT_ACME, **{"database-mode": "asynchronous"})})
+    assert "(asynchronous)" in k.log()
+    v = challenge_value("async")
+    k.add(f"async.{ALIAS_ZONE}", v, ttl=60)
+    assert txt_values(k.query(f"async.{ALIAS_ZONE}", "TXT")) == [v]
+    k.restart()
+    assert txt_values(k.query(f"async.{ALIAS_ZONE}", "TXT")) == [v]
 
 
 # -- DNSSEC -----------------------------------------------------------------------
