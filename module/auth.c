@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libknot/libknot.h>
 
@@ -418,15 +419,67 @@ static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
 	if (knot_dname_to_str(key, sign->tsig_key.name, sizeof(key)) == NULL) {
 		key[0] = '\0';
 	}
+	/* BADSIG shares its number with BADVERS: TSIG has its own table. */
 	const knot_lookup_t *item = (qdata->rcode_tsig != KNOT_RCODE_NOERROR) ?
-	        knot_lookup_by_id(knot_tsig_rcode_names, qdata->rcode_tsig) :
-	        knot_lookup_by_id(knot_rcode_names, qdata->rcode);
+	        knot_lookup_by_id(knot_tsig_rcode_names, qdata->rcode_tsig) : NULL;
+	if (item == NULL) {
+		item = knot_lookup_by_id(knot_rcode_names, qdata->rcode_tsig != KNOT_RCODE_NOERROR ?
+		                         qdata->rcode_tsig : qdata->rcode);
+	}
 	knotd_mod_log(mod, LOG_DEBUG, "TSIG, key '%s', verification failed '%s'",
 	              key, item != NULL ? item->name : "");
 	return ret;
 }
 
-int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *zone)
+/*!
+ * Turns away a verified message whose MAC was accepted before (replay.c).
+ *
+ * The answer is NOTAUTH with TSIG error BADTIME, signed with the key, as
+ * Knot signs its own BADTIME.  The MAC and the time are valid, but this
+ * (time signed, MAC) pair is used up: the message is no longer acceptable in
+ * time, which is what BADTIME says, and RFC 8945 (5.2.3) itself answers
+ * BADTIME to a message older than the last one seen from the key.  REFUSED
+ * would read as a policy decision about the content, and the client could
+ * not tell it from an error forged on the path; the signed BADTIME tells the
+ * real client, verifiably, to sign the update again.
+ */
+static int replay_check(knotd_mod_t *mod, knotd_qdata_t *qdata, acme_replay_t *replay)
+{
+	const knot_rrset_t *tsig_rr = qdata->query->tsig_rr;
+	uint64_t time_signed = knot_tsig_rdata_time_signed(tsig_rr);
+	acme_replay_verdict_t verdict = acme_replay_check(replay, tsig_rr->owner,
+	        knot_tsig_rdata_mac(tsig_rr), knot_tsig_rdata_mac_length(tsig_rr),
+	        time_signed, knot_tsig_rdata_fudge(tsig_rr), (uint64_t)time(NULL));
+	if (verdict == ACME_REPLAY_FRESH) {
+		return KNOT_EOK;
+	}
+
+	knot_dname_txt_storage_t key;
+	if (knot_dname_to_str(key, tsig_rr->owner, sizeof(key)) == NULL) {
+		key[0] = '\0';
+	}
+	switch (verdict) {
+	case ACME_REPLAY_SEEN:
+		knotd_mod_log(mod, LOG_WARNING, "TSIG, key '%s', replayed message (MAC "
+		              "already accepted within its time window)", key);
+		break;
+	case ACME_REPLAY_FORGOTTEN:
+		knotd_mod_log(mod, LOG_WARNING, "TSIG, key '%s', replay cache full, message "
+		              "cannot be told from a replay (raise replay-cache)", key);
+		break;
+	default:
+		knotd_mod_log(mod, LOG_NOTICE, "TSIG, key '%s', time signed outside the %u s "
+		              "replay window", key, ACME_REPLAY_WINDOW);
+		break;
+	}
+	qdata->rcode = KNOT_RCODE_NOTAUTH;
+	qdata->rcode_tsig = KNOT_RCODE_BADTIME;
+	qdata->sign.tsig_time_signed = time_signed;
+	return verdict == ACME_REPLAY_OUTSIDE ? KNOT_TSIG_EBADTIME : KNOT_EEXIST;
+}
+
+int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *zone,
+                     acme_replay_t *replay)
 {
 	if (qdata == NULL) {
 		return KNOT_EINVAL;
@@ -488,5 +541,9 @@ int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t 
 	qdata->sign.tsig_key.algorithm = update.key_alg;
 	qdata->sign.tsig_key.secret = secret;
 
-	return tsig_verify(mod, qdata);
+	ret = tsig_verify(mod, qdata);
+	if (ret == KNOT_EOK && replay != NULL) {
+		ret = replay_check(mod, qdata, replay);
+	}
+	return ret;
 }

@@ -275,7 +275,11 @@ bool acme_ddns_claims(const knot_pkt_t *query)
 	    knot_pkt_qtype(query) != KNOT_RRTYPE_SOA) {
 		return false;
 	}
+	/* A prerequisite-only update asks about TXT RRsets: the store answers. */
 	const knot_pktsection_t *upd = knot_pkt_section(query, KNOT_AUTHORITY);
+	if (upd->count == 0) {
+		upd = knot_pkt_section(query, KNOT_ANSWER);
+	}
 	if (upd->count == 0) {
 		return false;
 	}

@@ -50,8 +50,9 @@ typedef struct {
 
 /*!
  * True if the module handles this UPDATE: class IN, zone section of type SOA,
- * and a non-empty update section holding TXT records only.  Everything else
- * is left to Knot.
+ * and a non-empty update section holding TXT records only, or no update
+ * section and prerequisites about TXT RRsets only.  Everything else is left
+ * to Knot.
  */
 bool acme_ddns_claims(const knot_pkt_t *query);
 

@@ -55,6 +55,7 @@
 typedef struct {
 	uint64_t expires;
 	uint64_t added;
+	uint64_t seq;      /*!< Add order: transaction id, then operation index. */
 	uint32_t ttl;
 } __attribute__((packed)) value_rec_t;
 
@@ -481,7 +482,7 @@ static int owner_trim(MDB_txn *txn, acme_store_t *store, const uint8_t *prefix,
 				live++;
 			}
 			if (expired == have_expired &&
-			    (oldest.len == 0 || rec.added < oldest.rec.added)) {
+			    (oldest.len == 0 || rec.seq < oldest.rec.seq)) {
 				memcpy(oldest.key, key.mv_data, key.mv_size);
 				oldest.len = key.mv_size;
 				oldest.rec = rec;
@@ -507,7 +508,8 @@ static int owner_trim(MDB_txn *txn, acme_store_t *store, const uint8_t *prefix,
 }
 
 static int op_apply(MDB_txn *txn, acme_store_t *store, const acme_op_t *op,
-                    const acme_policy_t *policy, uint64_t now, acme_result_t *res)
+                    const acme_policy_t *policy, uint64_t now, uint64_t seq,
+                    acme_result_t *res)
 {
 	uint8_t key[VALUE_KEY_MAX];
 	int olen = owner_key(op->owner, key);
@@ -549,6 +551,7 @@ static int op_apply(MDB_txn *txn, acme_store_t *store, const acme_op_t *op,
 		value_rec_t rec = {
 			.expires = now + (uint64_t)policy->lifetime * 1000,
 			.added = now,
+			.seq = seq,
 			.ttl = op->ttl,
 		};
 		ret = value_store(txn, store, &vkey, &rec);
@@ -679,7 +682,9 @@ int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
 		}
 	}
 	for (size_t i = 0; ret == KNOT_EOK && i < count; i++) {
-		ret = op_apply(txn.txn, store, &ops[i], policy, now, &res);
+		/* Transaction ids only grow: the add order survives clock steps. */
+		uint64_t seq = ((uint64_t)mdb_txn_id(txn.txn) << 20) | i;
+		ret = op_apply(txn.txn, store, &ops[i], policy, now, seq, &res);
 	}
 	if (ret != KNOT_EOK) {
 		mdb_txn_abort(txn.txn);

@@ -450,8 +450,15 @@ static void claims_non_txt(void **state)
 static void claims_empty_update(void **state)
 {
 	fixture_t *f = *state;
+	/* Prerequisites only, all about TXT: a question about the store. */
+	assert_true(CLAIMS(f, ZONE, KNOT_CLASS_IN, KNOT_RRTYPE_SOA,
+	                   PRE(OWN, ANY, TXT, 0, NULL)));
+	/* Any other prerequisite may be about zone data: Knot's. */
 	assert_false(CLAIMS(f, ZONE, KNOT_CLASS_IN, KNOT_RRTYPE_SOA,
-	                    PRE(OWN, ANY, TXT, 0, NULL)));
+	                    PRE(OWN, ANY, TXT, 0, NULL), PRE(OWN, ANY, ANY, 0, NULL)));
+	assert_false(CLAIMS(f, ZONE, KNOT_CLASS_IN, KNOT_RRTYPE_SOA,
+	                    PRE(OWN, NONE, A, 0, NULL)));
+	/* An empty message. */
 	assert_false(acme_ddns_claims(build_msg(f, ZONE, KNOT_CLASS_IN, KNOT_RRTYPE_SOA,
 	                                        NULL, 0)));
 }
@@ -1005,11 +1012,13 @@ static void prereq_several(void **state)
 	             KNOT_RCODE_NOERROR);
 	assert_true(HAS(f, OWN2, V2, T0));
 
-	/* Only prerequisites, no update RR: nothing to do, and not claimed. */
+	/* Only prerequisites, no update RR: claimed, checked, nothing written. */
 	build_msg(f, ZONE, KNOT_CLASS_IN, KNOT_RRTYPE_SOA,
 	          RRS(PRE(OWN, ANY, TXT, 0, NULL)), 1);
-	assert_false(acme_ddns_claims(f->msg));
+	assert_true(acme_ddns_claims(f->msg));
 	assert_rcode(process(f, T0), KNOT_RCODE_NOERROR);
+	assert_rcode(UPDATE(f, T0, PRE("absent.acme.example.", ANY, TXT, 0, NULL)),
+	             KNOT_RCODE_NXRRSET);
 	assert_int_equal(count_disk(f), 2);
 }
 
