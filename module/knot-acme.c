@@ -134,13 +134,18 @@ static void print_help(void)
 	       TTL_DEFAULT, ACME_DB_DEFAULT, LIFETIME_DEFAULT);
 }
 
+static void vprint_error(const char *fmt, va_list ap)
+{
+	fputs(PROGRAM_NAME ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void print_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs(PROGRAM_NAME ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vprint_error(fmt, ap);
 	va_end(ap);
 }
 
@@ -149,9 +154,7 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs(PROGRAM_NAME ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vprint_error(fmt, ap);
 	va_end(ap);
 	fputs("Try '" PROGRAM_NAME " --help' for more information.\n", stderr);
 	return EXIT_USAGE;

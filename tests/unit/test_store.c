@@ -24,6 +24,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/unit/common.h"
+
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -86,34 +88,18 @@ static int setup_store(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	fixture_t *f = *state;
 	if (f->store != NULL) {
 		acme_store_close(f->store);
 	}
-	int ret = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int ret = test_rmtree(f->dir);
 	free(f);
 	return ret == 0 ? 0 : -1;
 }
 
 /* Names and values. */
-
-/*! Domain name from text, in one of a few rotating buffers. */
-static const knot_dname_t *dn(const char *str)
-{
-	static knot_dname_storage_t pool[16];
-	static unsigned next;
-	knot_dname_t *name = knot_dname_from_str(pool[next++ % 16], str, KNOT_DNAME_MAXLEN);
-	assert_non_null(name);
-	return name;
-}
 
 /*! One-string TXT rdata holding \a str. */
 typedef struct {
