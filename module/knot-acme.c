@@ -353,7 +353,8 @@ static int open_store(const params_t *p, acme_store_t **store)
 	};
 	int ret = acme_store_open(store, p->dir, &opts);
 	if (ret != KNOT_EOK) {
-		print_error("cannot open database %s (%s)", p->dir, knot_strerror(ret));
+		print_error("cannot open database %s (%s)", p->dir, ret == KNOT_ENOTSUP ?
+		            "written by another version of knot-acme" : knot_strerror(ret));
 		return EXIT_RUNTIME;
 	}
 

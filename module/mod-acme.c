@@ -161,8 +161,9 @@ static int acme_load(knotd_mod_t *mod)
 	};
 	ret = acme_store_open(&ctx->store, path, &opts);
 	if (ret != KNOT_EOK) {
-		knotd_mod_log(mod, LOG_ERR, "failed to open database '%s' (%s)",
-		              path, knot_strerror(ret));
+		knotd_mod_log(mod, LOG_ERR, "failed to open database '%s' (%s)", path,
+		              ret == KNOT_ENOTSUP ? "written by another version of mod-acme" :
+		              knot_strerror(ret));
 		ctx_free(ctx);
 		return ret;
 	}

@@ -50,6 +50,8 @@
 /*! Seconds between purger runs. */
 #define PURGE_INTERVAL_MS	1000
 #define MAX_READERS		1024
+/*! Version of the record layout, kept in the "meta" database. */
+#define STORE_FORMAT		1
 
 /*! Stored record of one value. */
 typedef struct {
@@ -896,6 +898,37 @@ static int mkdir_p(const char *path, mode_t mode)
 	return KNOT_EOK;
 }
 
+/*!
+ * Checks (or, in a new database, writes) the format version, so that a
+ * module and a tool of different formats never silently miss each other's
+ * values.
+ */
+static int format_check(MDB_txn *txn, bool create)
+{
+	MDB_dbi meta;
+	int ret = mdb_dbi_open(txn, "meta", create ? MDB_CREATE : 0, &meta);
+	if (ret == MDB_NOTFOUND) {
+		return KNOT_ENOTSUP; /* Read-only open of a database without version. */
+	} else if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	MDB_val key = { 6, "format" }, data;
+	ret = mdb_get(txn, meta, &key, &data);
+	if (ret == MDB_NOTFOUND && create) {
+		uint32_t version = STORE_FORMAT;
+		data = (MDB_val){ sizeof(version), &version };
+		return mdb_to_knot(mdb_put(txn, meta, &key, &data, 0));
+	} else if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	uint32_t version;
+	if (data.mv_size != sizeof(version)) {
+		return KNOT_ENOTSUP;
+	}
+	memcpy(&version, data.mv_data, sizeof(version));
+	return version == STORE_FORMAT ? KNOT_EOK : KNOT_ENOTSUP;
+}
+
 static void store_free(acme_store_t *store)
 {
 	for (int i = 0; i < ACME_STORE_SLOTS; i++) {
@@ -958,7 +991,7 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 		ret = mdb_env_set_mapsize(store->env, map_size);
 	}
 	if (ret == MDB_SUCCESS) {
-		ret = mdb_env_set_maxdbs(store->env, 2);
+		ret = mdb_env_set_maxdbs(store->env, 3);
 	}
 	if (ret == MDB_SUCCESS) {
 		ret = mdb_env_set_maxreaders(store->env, MAX_READERS);
@@ -983,10 +1016,15 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 		if (ret == MDB_SUCCESS) {
 			ret = mdb_dbi_open(txn, "expiry", create | MDB_DUPSORT, &store->expiry);
 		}
-		if (ret == MDB_SUCCESS) {
+		int fmt = (ret == MDB_SUCCESS) ? format_check(txn, create != 0) : KNOT_EOK;
+		if (ret == MDB_SUCCESS && fmt == KNOT_EOK) {
 			ret = mdb_txn_commit(txn);
 		} else {
 			mdb_txn_abort(txn);
+		}
+		if (fmt != KNOT_EOK) {
+			store_free(store);
+			return fmt;
 		}
 	}
 	if (ret != MDB_SUCCESS) {

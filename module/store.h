@@ -76,7 +76,8 @@ typedef struct {
  *
  * In one process, opening the same path again returns the same store with
  * its reference count raised (the new options are ignored);
- * acme_store_close() drops it.
+ * acme_store_close() drops it.  A database of another format version is
+ * refused with KNOT_ENOTSUP.
  */
 int acme_store_open(acme_store_t **out, const char *path, const acme_store_opts_t *opts);
 

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "tests/unit/common.h"
 
@@ -415,6 +416,35 @@ static void open_read_only(void **state)
 }
 
 /* Adding and reading. */
+
+/*! A database of another format version is refused, not misread. */
+static void format_version(void **state)
+{
+	fixture_t *f = *state;
+	acme_store_opts_t opts = { .create = true, .no_purger = true };
+	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	acme_store_close(f->store);
+	f->store = NULL;
+
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	uint32_t other = 99;
+	MDB_val key = { 6, "format" }, data = { sizeof(other), &other };
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+	assert_int_equal(mdb_env_open(env, f->path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_put(txn, meta, &key, &data, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_ENOTSUP);
+	opts.read_only = true;
+	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_ENOTSUP);
+	f->store = NULL;
+}
 
 /*! Reader slots see every commit and agree with plain reads. */
 static void read_slot(void **state)
@@ -1533,6 +1563,7 @@ int main(void)
 		T_DIR(open_two_paths),
 		T_DIR(open_missing),
 		T_DIR(open_read_only),
+		T_DIR(format_version),
 		T(read_slot),
 		T_DIR(asynchronous_mode),
 		T(add_read),
