@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Adds up the results of every test program of `make check` into one line:
-'N passed, N failed' (cmocka unit tests and the pytest integration suite)."""
+'N passed, N failed' (cmocka unit tests, the pytest integration and e2e suites)."""
 
 import argparse
 import glob
@@ -28,18 +28,19 @@ for log in sorted(glob.glob(os.path.join(ROOT, "tests/unit/*.log"))):
     passed += sum(map(int, p))
     failed += sum(map(int, f))
 
-junit = os.path.join(ROOT, "tests/integration/junit.xml")
-if os.path.exists(junit):
-    for suite in ET.parse(junit).getroot().iter("testsuite"):
-        total = int(suite.get("tests", 0))
-        fail = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-        skip = int(suite.get("skipped", 0))
-        passed += total - fail - skip
-        failed += fail
-        skipped += skip
-else:
-    print("integration: no junit.xml (suite did not run)")
-    failed += 1
+for stage in ("integration", "e2e"):
+    junit = os.path.join(ROOT, "tests", stage, "junit.xml")
+    if os.path.exists(junit):
+        for suite in ET.parse(junit).getroot().iter("testsuite"):
+            total = int(suite.get("tests", 0))
+            fail = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            skip = int(suite.get("skipped", 0))
+            passed += total - fail - skip
+            failed += fail
+            skipped += skip
+    else:
+        print(f"{stage}: no junit.xml (suite did not run)")
+        failed += 1
 
 if args.distcheck > 0:
     print("make distcheck failed")
