@@ -14,6 +14,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 parser = argparse.ArgumentParser()
 parser.add_argument("--distcheck", type=int, default=-1,
                     help="exit status of make distcheck (-1: not run)")
+parser.add_argument("--package", type=int, default=-1,
+                    help="exit status of tests/package/run (-1: not run, 77: skipped)")
+parser.add_argument("--rpmspec", type=int, default=-1,
+                    help="exit status of tests/package/rpmspec (-1: not run)")
 args = parser.parse_args()
 
 passed = failed = skipped = 0
@@ -47,6 +51,15 @@ if args.distcheck > 0:
     failed += 1
 elif args.distcheck == 0:
     passed += 1  # distcheck counts as one test
+
+for name, status in (("package test", args.package), ("rpmspec check", args.rpmspec)):
+    if status == 77:
+        skipped += 1
+    elif status > 0:
+        print(f"{name} failed")
+        failed += 1
+    elif status == 0:
+        passed += 1  # each counts as one test
 
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
