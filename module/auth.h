@@ -25,11 +25,16 @@
  *     knot_tsig_server_check() (process_query_verify()): BADSIG / BADTIME /
  *     BADKEY give NOTAUTH with that TSIG error, a malformed TSIG FORMERR,
  *     anything else SERVFAIL.
+ *  3. Beyond Knot: a verified message whose MAC was already accepted within
+ *     its time window is a replay (replay.c): NOTAUTH with TSIG error
+ *     BADTIME, signed like Knot's own BADTIME.
  */
 
 #pragma once
 
 #include <knot/module.h>
+
+#include "module/replay.h"
 
 /*!
  * Authenticates and authorizes an UPDATE exactly as Knot's native DDNS would.
@@ -52,12 +57,16 @@
  * \param qdata     Query data: query, remote address, mm; rcode, rcode_tsig
  *                  and sign are written.
  * \param zone      Zone name (the zone the UPDATE is for).
+ * \param replay    Replay cache of the zone (NULL: no replay protection).
  *
  * \retval KNOT_EOK       Allowed (and verified if signed); qdata->rcode is
  *                        NOERROR.
  * \retval KNOT_EACCES    No acl allows it: rcode NOTAUTH, rcode_tsig BADKEY.
  * \retval KNOT_TSIG_E*   The MAC check failed (BADSIG, BADTIME, BADKEY):
  *                        rcode NOTAUTH, rcode_tsig set.
+ * \retval KNOT_EEXIST    A replay, or a message the replay cache cannot tell
+ *                        from one (logged with the reason): rcode NOTAUTH,
+ *                        rcode_tsig BADTIME, the reply is signed.
  * \retval other          Malformed TSIG (KNOT_EMALF, rcode FORMERR) or an
  *                        internal error (rcode SERVFAIL).
  *
@@ -66,4 +75,5 @@
  * The key used, for logs, is qdata->query->tsig_rr->owner (none if NULL);
  * denials are also logged at debug level like Knot's "ACL, denied" line.
  */
-int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *zone);
+int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *zone,
+                     acme_replay_t *replay);

@@ -32,6 +32,9 @@
 #define MOD_STRICT	"\x06""strict"
 #define MOD_MAP_SIZE	"\x08""map-size"
 #define MOD_DB_MODE	"\x0d""database-mode"
+#define MOD_REPLAY	"\x0c""replay-cache"
+#define MOD_MAX_RRS	"\x0e""max-update-rrs"
+#define MOD_MAX_SIZE	"\x0f""max-update-size"
 
 #define LIFETIME_MAX	604800
 
@@ -56,6 +59,9 @@ static const yp_item_t acme_conf[] = {
 	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 65536, INT64_MAX,
 	                                         ACME_STORE_MAP_SIZE_DEFAULT, YP_SSIZE } },
 	{ MOD_DB_MODE,     YP_TOPT,  YP_VOPT = { db_modes, DB_MODE_ROBUST } },
+	{ MOD_REPLAY,      YP_TINT,  YP_VINT = { 0, 1 << 24, ACME_REPLAY_DEFAULT } },
+	{ MOD_MAX_RRS,     YP_TINT,  YP_VINT = { 1, UINT16_MAX, 100 } },
+	{ MOD_MAX_SIZE,    YP_TINT,  YP_VINT = { 512, UINT16_MAX, 16384, YP_SSIZE } },
 	{ NULL }
 };
 
@@ -108,6 +114,7 @@ static void ctx_free(acme_ctx_t *ctx)
 		acme_store_unwatch(ctx->store, count_expired, ctx);
 		acme_store_close(ctx->store);
 	}
+	acme_replay_close(ctx->replay);
 	free(ctx->zone_str);
 	knot_dname_free(ctx->zone, NULL);
 	free(ctx);
@@ -146,6 +153,20 @@ static int acme_load(knotd_mod_t *mod)
 	ctx->policy.max_records = knotd_conf_mod(mod, MOD_MAX_RECORDS).single.integer;
 	ctx->max_ttl = knotd_conf_mod(mod, MOD_MAX_TTL).single.integer;
 	ctx->strict = knotd_conf_mod(mod, MOD_STRICT).single.boolean;
+	ctx->max_update_rrs = knotd_conf_mod(mod, MOD_MAX_RRS).single.integer;
+	ctx->max_update_size = knotd_conf_mod(mod, MOD_MAX_SIZE).single.integer;
+
+	/* Shared with the instance this one replaces on reload (same zone). */
+	size_t replay = knotd_conf_mod(mod, MOD_REPLAY).single.integer;
+	if (replay > 0) {
+		int ret = acme_replay_open(&ctx->replay, ctx->zone, replay);
+		if (ret != KNOT_EOK) {
+			knotd_mod_log(mod, LOG_ERR, "failed to create the replay cache (%s)",
+			              knot_strerror(ret));
+			ctx_free(ctx);
+			return ret;
+		}
+	}
 
 	char path[PATH_MAX];
 	int ret = database_path(mod, path, sizeof(path));

@@ -19,6 +19,7 @@
 
 #include <knot/module.h>
 
+#include "module/replay.h"
 #include "module/store.h"
 
 /*! Statistics counters (`knotc zone-stats ZONE mod-acme`). */
@@ -39,4 +40,7 @@ typedef struct {
 	acme_policy_t policy;     /*!< lifetime, max-records */
 	uint32_t max_ttl;
 	bool strict;
+	acme_replay_t *replay;    /*!< MACs of accepted signed UPDATEs (NULL: off). */
+	uint32_t max_update_rrs;  /*!< Prerequisite and update RRs in one UPDATE. */
+	uint32_t max_update_size; /*!< Bytes of one UPDATE message, TSIG included. */
 } acme_ctx_t;

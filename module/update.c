@@ -72,6 +72,33 @@ static const char *rcode_str(uint16_t rcode)
 	return item != NULL ? item->name : "?";
 }
 
+/*!
+ * Per-message limits (max-update-rrs, max-update-size), checked once the
+ * sender is authenticated and before any store transaction.  Over a limit
+ * the answer is REFUSED: the message is well-formed (FORMERR would say it is
+ * not), the sender is allowed (NOTAUTH would say it is not), and REFUSED is
+ * RFC 1035's "refuses for policy reasons", as for values strict refuses.
+ * The reply is signed, so the client can trust the rcode.
+ */
+static bool over_limits(const acme_ctx_t *ctx, const knot_pkt_t *query, char *out,
+                        size_t out_size)
+{
+	size_t rrs = knot_pkt_section(query, KNOT_ANSWER)->count +
+	             knot_pkt_section(query, KNOT_AUTHORITY)->count;
+	size_t size = knot_pkt_size(query);
+	if (rrs > ctx->max_update_rrs) {
+		snprintf(out, out_size, "%zu RRs, more than max-update-rrs %u",
+		         rrs, ctx->max_update_rrs);
+		return true;
+	}
+	if (size > ctx->max_update_size) {
+		snprintf(out, out_size, "%zu bytes, more than max-update-size %u",
+		         size, ctx->max_update_size);
+		return true;
+	}
+	return false;
+}
+
 knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
                           knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
@@ -90,7 +117,7 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 	}
 	unsigned thread = qdata->params->thread_id;
 
-	if (acme_auth_update(mod, qdata, ctx->zone) != KNOT_EOK) {
+	if (acme_auth_update(mod, qdata, ctx->zone, ctx->replay) != KNOT_EOK) {
 		/* BADSIG shares its number with BADVERS: TSIG has its own table. */
 		const knot_lookup_t *tsig = knot_lookup_by_id(knot_tsig_rcode_names,
 		                                               qdata->rcode_tsig);
@@ -102,6 +129,15 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 		              (qdata->rcode_tsig && tsig) ? "/" : "",
 		              (qdata->rcode_tsig && tsig) ? tsig->name : "");
 		count_update(mod, thread, qdata->rcode);
+		return KNOTD_STATE_FAIL;
+	}
+
+	char limit[64];
+	if (over_limits(ctx, qdata->query, limit, sizeof(limit))) {
+		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, REFUSED, %s",
+		              remote, key, limit);
+		count_update(mod, thread, KNOT_RCODE_REFUSED);
+		qdata->rcode = KNOT_RCODE_REFUSED;
 		return KNOTD_STATE_FAIL;
 	}
 
