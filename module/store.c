@@ -90,6 +90,13 @@ struct acme_store {
 
 	bool read_only;
 	reader_t readers[ACME_STORE_SLOTS];
+
+	/* Group commit of writers (robust mode), see acme_store_apply(). */
+	pthread_mutex_t group_lock;
+	pthread_cond_t group_done;
+	struct apply_req *group_head;
+	struct apply_req **group_tail;
+	bool group_leader;
 };
 
 struct acme_txn {
@@ -658,6 +665,106 @@ static bool map_has_reserve(MDB_env *env)
 	return avail >= reserve;
 }
 
+/*! One acme_store_apply() call, possibly committed with others. */
+typedef struct apply_req {
+	struct apply_req *next;
+	const acme_op_t *ops;
+	size_t count;
+	const acme_policy_t *policy;
+	uint64_t now;
+	acme_check_cb check;
+	void *check_ctx;
+	acme_result_t res;
+	int ret;
+	bool done;
+} apply_req_t;
+
+/*! Requests committed together at most (bounds one transaction). */
+#define GROUP_MAX	64
+
+/*!
+ * Check and operations of one request in \a txn.  \a seq numbers the adds:
+ * transaction ids only grow, so the add order survives clock steps.
+ */
+static int req_apply(acme_store_t *store, MDB_txn *txn, apply_req_t *req, uint64_t *seq)
+{
+	acme_txn_t view = { .store = store, .txn = txn };
+	int ret = KNOT_EOK;
+	if (req->check != NULL) {
+		ret = req->check(&view, req->now, req->check_ctx);
+	}
+	for (size_t i = 0; ret == KNOT_EOK && i < req->count; i++) {
+		if (req->ops[i].type == ACME_OP_ADD) {
+			if (!map_has_reserve(store->env)) {
+				ret = KNOT_ESPACE;
+			}
+			break;
+		}
+	}
+	for (size_t i = 0; ret == KNOT_EOK && i < req->count; i++) {
+		ret = op_apply(txn, store, &req->ops[i], req->policy, req->now,
+		               ((uint64_t)mdb_txn_id(txn) << 20) | (*seq)++, &req->res);
+	}
+	return ret;
+}
+
+/*!
+ * Commits a group of requests in one write transaction, so one fsync serves
+ * them all.  Each request runs in a nested transaction: one that fails is
+ * rolled back alone, the others still commit.
+ */
+static void group_commit(acme_store_t *store, apply_req_t *group)
+{
+	MDB_txn *txn;
+	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
+	uint64_t seq = 0;
+	for (apply_req_t *req = group; req != NULL; req = req->next) {
+		if (ret != MDB_SUCCESS) {
+			req->ret = mdb_to_knot(ret);
+			continue;
+		}
+		MDB_txn *child;
+		int cret = mdb_txn_begin(store->env, txn, 0, &child);
+		if (cret != MDB_SUCCESS) {
+			req->ret = mdb_to_knot(cret);
+			continue;
+		}
+		req->ret = req_apply(store, child, req, &seq);
+		if (req->ret == KNOT_EOK) {
+			cret = mdb_txn_commit(child);
+			req->ret = mdb_to_knot(cret);
+		} else {
+			mdb_txn_abort(child);
+		}
+	}
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_txn_commit(txn);
+		for (apply_req_t *req = group; ret != MDB_SUCCESS && req != NULL; req = req->next) {
+			if (req->ret == KNOT_EOK) {
+				req->ret = mdb_to_knot(ret);
+			}
+		}
+	}
+}
+
+/*! One request in its own transaction (asynchronous mode: no fsync to share). */
+static void single_commit(acme_store_t *store, apply_req_t *req)
+{
+	MDB_txn *txn;
+	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
+	if (ret != MDB_SUCCESS) {
+		req->ret = mdb_to_knot(ret);
+		return;
+	}
+	uint64_t seq = 0;
+	req->ret = req_apply(store, txn, req, &seq);
+	if (req->ret != KNOT_EOK) {
+		mdb_txn_abort(txn);
+		return;
+	}
+	req->ret = mdb_to_knot(mdb_txn_commit(txn));
+}
+
 int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
                      const acme_policy_t *policy, uint64_t now,
                      acme_check_cb check, void *check_ctx, acme_result_t *result)
@@ -665,41 +772,56 @@ int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
 	if (store == NULL || (ops == NULL && count > 0) || policy == NULL) {
 		return KNOT_EINVAL;
 	}
-	acme_result_t res = { 0 };
-	acme_txn_t txn = { .store = store };
-	int ret = mdb_txn_begin(store->env, NULL, 0, &txn.txn);
-	if (ret != MDB_SUCCESS) {
-		return mdb_to_knot(ret);
-	}
-	ret = KNOT_EOK;
-	if (check != NULL) {
-		ret = check(&txn, now, check_ctx);
-	}
-	for (size_t i = 0; ret == KNOT_EOK && i < count; i++) {
-		if (ops[i].type == ACME_OP_ADD) {
-			if (!map_has_reserve(store->env)) {
-				ret = KNOT_ESPACE;
+	apply_req_t req = {
+		.ops = ops, .count = count, .policy = policy, .now = now,
+		.check = check, .check_ctx = check_ctx,
+	};
+
+	unsigned flags = 0;
+	(void)mdb_env_get_flags(store->env, &flags);
+	if (flags & (MDB_NOSYNC | MDB_WRITEMAP)) {
+		single_commit(store, &req);
+	} else {
+		/*
+		 * Group commit: the first caller becomes the leader and commits
+		 * everything queued meanwhile; the others wait for their result.
+		 */
+		pthread_mutex_lock(&store->group_lock);
+		*store->group_tail = &req;
+		store->group_tail = &req.next;
+		while (!req.done) {
+			if (store->group_leader) {
+				pthread_cond_wait(&store->group_done, &store->group_lock);
+				continue;
 			}
-			break;
+			store->group_leader = true;
+			apply_req_t *group = store->group_head, *last = group;
+			for (int n = 1; n < GROUP_MAX && last->next != NULL; n++) {
+				last = last->next;
+			}
+			store->group_head = last->next;
+			if (store->group_head == NULL) {
+				store->group_tail = &store->group_head;
+			}
+			last->next = NULL;
+			pthread_mutex_unlock(&store->group_lock);
+
+			group_commit(store, group);
+
+			pthread_mutex_lock(&store->group_lock);
+			for (apply_req_t *r = group; r != NULL; r = r->next) {
+				r->done = true;
+			}
+			store->group_leader = false;
+			pthread_cond_broadcast(&store->group_done);
 		}
+		pthread_mutex_unlock(&store->group_lock);
 	}
-	for (size_t i = 0; ret == KNOT_EOK && i < count; i++) {
-		/* Transaction ids only grow: the add order survives clock steps. */
-		uint64_t seq = ((uint64_t)mdb_txn_id(txn.txn) << 20) | i;
-		ret = op_apply(txn.txn, store, &ops[i], policy, now, seq, &res);
+
+	if (req.ret == KNOT_EOK && result != NULL) {
+		*result = req.res;
 	}
-	if (ret != KNOT_EOK) {
-		mdb_txn_abort(txn.txn);
-		return ret;
-	}
-	ret = mdb_txn_commit(txn.txn);
-	if (ret != MDB_SUCCESS) {
-		return mdb_to_knot(ret);
-	}
-	if (result != NULL) {
-		*result = res;
-	}
-	return KNOT_EOK;
+	return req.ret;
 }
 
 /*! One purge transaction; \a cb is called per removed value after commit. */
@@ -942,6 +1064,8 @@ static void store_free(acme_store_t *store)
 	}
 	pthread_cond_destroy(&store->wake);
 	pthread_mutex_destroy(&store->lock);
+	pthread_cond_destroy(&store->group_done);
+	pthread_mutex_destroy(&store->group_lock);
 	free(store->path);
 	free(store);
 }
@@ -953,6 +1077,9 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 		return KNOT_ENOMEM;
 	}
 	pthread_mutex_init(&store->lock, NULL);
+	pthread_mutex_init(&store->group_lock, NULL);
+	pthread_cond_init(&store->group_done, NULL);
+	store->group_tail = &store->group_head;
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -997,7 +1124,7 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 		ret = mdb_env_set_maxreaders(store->env, MAX_READERS);
 	}
 	unsigned flags = MDB_NOTLS | (opts->read_only ? MDB_RDONLY : 0) |
-	                 (opts->asynchronous ? MDB_NOSYNC : 0);
+	                 (opts->asynchronous ? MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC : 0);
 	if (ret == MDB_SUCCESS) {
 		ret = mdb_env_open(store->env, path, flags, 0600);
 	}

@@ -64,11 +64,13 @@ typedef struct {
 	                       nothing is created. */
 	bool read_only;   /*!< Open read-only. */
 	bool no_purger;   /*!< Do not start the background purge thread. */
-	bool asynchronous;/*!< Commit without fsync (MDB_NOSYNC): a committed update
-	                       survives a crash of the process but a power loss
-	                       may lose the last second of updates (the purger
-	                       syncs every second).  The latest opener's mode
-	                       applies to a shared store. */
+	bool asynchronous;/*!< Commit without fsync (MDB_NOSYNC, MDB_WRITEMAP): a
+	                       committed update survives a crash of the process
+	                       but a power loss may lose the last second of
+	                       updates (the purger syncs every second).  The
+	                       latest opener's sync mode applies to a shared
+	                       store.  Otherwise (robust) every commit is synced,
+	                       and concurrent writers are committed in groups. */
 } acme_store_opts_t;
 
 /*!

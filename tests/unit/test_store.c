@@ -417,6 +417,87 @@ static void open_read_only(void **state)
 
 /* Adding and reading. */
 
+/* Concurrent writers: group commit of several threads' updates. */
+
+typedef struct {
+	acme_store_t *store;
+	int id;
+	int ok;
+	int refused;
+	int other;
+} writer_t;
+
+#define WRITERS		8
+#define WRITES		200
+
+/*! Refuses every odd-numbered update of a writer. */
+static int refuse_odd(acme_txn_t *txn, uint64_t now, void *ctx)
+{
+	(void)txn;
+	(void)now;
+	return (*(int *)ctx % 2) ? KNOT_EDENIED : KNOT_EOK;
+}
+
+static void *writer_main(void *arg)
+{
+	writer_t *w = arg;
+	for (int i = 0; i < WRITES; i++) {
+		char name[64], value[32];
+		snprintf(name, sizeof(name), "w%d-%d.example.", w->id, i);
+		snprintf(value, sizeof(value), "value-%d-%d", w->id, i);
+		knot_dname_storage_t owner;
+		uint8_t rd[64];
+		size_t len = 0;
+		if (knot_dname_from_str(owner, name, sizeof(owner)) == NULL ||
+		    acme_txt_from_str(value, rd, sizeof(rd), &len) != KNOT_EOK) {
+			w->other++;
+			continue;
+		}
+		acme_op_t op = { .type = ACME_OP_ADD, .owner = owner, .rdata = rd,
+		                 .rdata_len = len, .ttl = 60 };
+		int idx = i;
+		acme_result_t res = { 0 };
+		int ret = acme_store_apply(w->store, &op, 1, &POLICY, T0, refuse_odd, &idx, &res);
+		if (ret == KNOT_EOK && res.added == 1) {
+			w->ok++;
+		} else if (ret == KNOT_EDENIED) {
+			w->refused++;
+		} else {
+			w->other++;
+		}
+	}
+	return NULL;
+}
+
+/*!
+ * Threads writing at once (robust mode commits them in groups): every
+ * accepted update is stored, every refused one is not, and a refused update
+ * in a group does not take the others down with it.
+ */
+static void concurrent_writers(void **state)
+{
+	fixture_t *f = *state;
+	pthread_t threads[WRITERS];
+	writer_t writers[WRITERS];
+	for (int i = 0; i < WRITERS; i++) {
+		writers[i] = (writer_t){ .store = f->store, .id = i };
+		assert_int_equal(pthread_create(&threads[i], NULL, writer_main, &writers[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		pthread_join(threads[i], NULL);
+		assert_int_equal(writers[i].ok, WRITES / 2);
+		assert_int_equal(writers[i].refused, WRITES / 2);
+		assert_int_equal(writers[i].other, 0);
+	}
+	assert_int_equal(count_list(f->store, NULL, T0), WRITERS * WRITES / 2);
+	for (int i = 0; i < WRITES; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "w%d-%d.example.", i % WRITERS, i);
+		assert_int_equal(acme_store_read(f->store, dn(name), T0, NULL, NULL, NULL),
+		                 (i % 2) ? 0 : 1);
+	}
+}
+
 /*! A database of another format version is refused, not misread. */
 static void format_version(void **state)
 {
@@ -1563,6 +1644,7 @@ int main(void)
 		T_DIR(open_two_paths),
 		T_DIR(open_missing),
 		T_DIR(open_read_only),
+		T(concurrent_writers),
 		T_DIR(format_version),
 		T(read_slot),
 		T_DIR(asynchronous_mode),
