@@ -1,0 +1,342 @@
+"""Servers for the benchmark: knotd (mod-acme, native DDNS, the do-nothing
+module, static zones) and BIND's named, each in its own temporary directory
+on a free 127.0.0.1 port.
+
+Every server is started in the foreground as a child of this process, gets
+SIGTERM if this process dies (PR_SET_PDEATHSIG), and is stopped by stop(),
+by the context manager, or at exit.  Nothing listens anywhere but 127.0.0.1.
+"""
+
+import atexit
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import weakref
+from pathlib import Path
+
+HOST = "127.0.0.1"
+KNOTD = shutil.which("knotd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotd"
+KNOTC = shutil.which("knotc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotc"
+NAMED = shutil.which("named", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "named"
+
+KEY_NAME = "bench-key."
+KEY_ALG = "hmac-sha256"
+
+#: Zone content shared by every benchmark zone (relative names).
+BASE_RECORDS = """\
+$TTL 3600
+@        SOA   ns hostmaster 1 3600 900 604800 300
+@        NS    ns
+ns       A     192.0.2.53
+host     A     192.0.2.1
+host     AAAA  2001:db8::1
+static   TXT   "static value"
+"""
+
+_LIVE = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all():
+    for s in list(_LIVE):
+        s.stop()
+
+
+def free_port() -> int:
+    """A 127.0.0.1 port free for both UDP and TCP at the time of the call."""
+    for _ in range(100):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            udp.bind((HOST, 0))
+            port = udp.getsockname()[1]
+            try:
+                tcp.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+        finally:
+            udp.close()
+            tcp.close()
+    raise RuntimeError("no free port")
+
+
+def _pdeathsig():
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _wire_name(name: str) -> bytes:
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def soa_ok(port: int, zone: str, timeout: float = 0.3) -> bool:
+    """True if the server answers NOERROR with an answer for ZONE SOA."""
+    qid = os.getpid() & 0xFFFF
+    msg = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + _wire_name(zone) + struct.pack("!HH", 6, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        try:
+            s.sendto(msg, (HOST, port))
+            resp = s.recv(4096)
+        except OSError:
+            return False
+    if len(resp) < 12:
+        return False
+    rid, flags, _, ancount = struct.unpack("!HHHH", resp[:8])
+    return rid == qid and (flags & 0xF) == 0 and ancount > 0
+
+
+def zone_text(origin: str, extra: str = "") -> str:
+    return f"$ORIGIN {origin}\n" + BASE_RECORDS + extra
+
+
+class Server:
+    """A server process in a temporary directory."""
+
+    kind = "server"
+
+    def __init__(self, name: str, zones, workdir=None):
+        self.name = name
+        self.zones = list(zones)          # [(origin, zone file text)]
+        self.dir = Path(workdir or tempfile.mkdtemp(prefix=f"knot-acme-bench-{name}-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.proc = None
+        self._out = None
+        _LIVE.add(self)
+
+    def command(self):
+        raise NotImplementedError
+
+    def write_files(self):
+        raise NotImplementedError
+
+    def start(self, timeout: float = 60.0, wrapper=()):
+        self.write_files()
+        self._out = open(self.dir / "stderr.log", "ab")
+        self.proc = subprocess.Popen(list(wrapper) + self.command(), stdin=subprocess.DEVNULL,
+                                     stdout=self._out, stderr=self._out, cwd=str(self.dir),
+                                     preexec_fn=_pdeathsig)
+        deadline = time.monotonic() + timeout
+        for origin, _ in self.zones:
+            while not soa_ok(self.port, origin):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n"
+                                       + self.tail())
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{self.name} not answering {origin} SOA:\n" + self.tail())
+                time.sleep(0.05)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self):
+        """SIGKILL, as a crash would (durability check)."""
+        if self.running():
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self, timeout: float = 20.0):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self.proc = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def cleanup(self, keep: bool = False):
+        self.stop()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def tail(self, lines: int = 30) -> str:
+        out = []
+        for f in ("stderr.log", "knotd.log", "named.log"):
+            p = self.dir / f
+            if p.exists():
+                out.append(f"--- {p}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-lines:]))
+        return "\n".join(out)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup(keep=bool(os.environ.get("BENCH_KEEP")))
+        return False
+
+
+class Knotd(Server):
+    """knotd with any mix of zones:
+
+    zones: list of dicts {origin, text, module (None | 'acme' | 'null'), acl (bool)}
+    """
+
+    kind = "knotd"
+
+    def __init__(self, name, zones, secret, mod_acme_so=None, nullmod_so=None,
+                 acme_conf=None, workers=2, log_level="info", workdir=None):
+        super().__init__(name, [(z["origin"], z["text"]) for z in zones], workdir)
+        self.zone_defs = zones
+        self.secret = secret
+        self.mod_acme_so = mod_acme_so
+        self.nullmod_so = nullmod_so
+        self.acme_conf = dict(acme_conf or {})
+        self.acme_conf.setdefault("database", str(self.dir / "acme"))
+        self.workers = workers
+        self.log_level = log_level
+
+    @property
+    def acme_db(self) -> str:
+        return self.acme_conf["database"]
+
+    def config(self) -> str:
+        d = self.dir
+        out = [
+            "server:",
+            f"  rundir: {d}",
+            f"  listen: {HOST}@{self.port}",
+            f"  udp-workers: {self.workers}",
+            f"  tcp-workers: {self.workers}",
+            "  background-workers: 1",
+            "log:",
+            f"  - target: {d}/knotd.log",
+            f"    any: {self.log_level}",
+            "database:",
+            f"  storage: {d}/db",
+            "control:",
+            f"  listen: {d}/knot.sock",
+            "key:",
+            f"  - id: {KEY_NAME}",
+            f"    algorithm: {KEY_ALG}",
+            f"    secret: {self.secret}",
+            "acl:",
+            "  - id: bench-update",
+            f"    key: {KEY_NAME}",
+            "    action: update",
+            "    update-type: TXT",
+        ]
+        mods = {z.get("module") for z in self.zone_defs}
+        if "acme" in mods or "null" in mods:
+            out.append("module:")
+        if "acme" in mods:
+            out += ["  - id: mod-acme", f"    file: {self.mod_acme_so}"]
+        if "null" in mods:
+            out += ["  - id: mod-benchnull", f"    file: {self.nullmod_so}"]
+        if "acme" in mods:
+            out += ["mod-acme:", "  - id: bench"]
+            out += [f"    {k}: {v}" for k, v in self.acme_conf.items()]
+        if "null" in mods:
+            out += ["mod-benchnull:", "  - id: bench", f"    key: {KEY_NAME}"]
+        out += ["template:", "  - id: default", f"    storage: {d}", "    zonefile-sync: -1",
+                "    zonefile-load: whole", "    journal-content: changes", "zone:"]
+        for z in self.zone_defs:
+            out.append(f"  - domain: {z['origin']}")
+            out.append(f"    file: {z['origin']}zone")
+            if z.get("module") == "acme":
+                out.append("    module: mod-acme/bench")
+            elif z.get("module") == "null":
+                out.append("    module: mod-benchnull/bench")
+            if z.get("acl", True):
+                out.append("    acl: bench-update")
+        return "\n".join(out) + "\n"
+
+    def write_files(self):
+        (self.dir / "db").mkdir(exist_ok=True)
+        (self.dir / "knot.conf").write_text(self.config())
+        for z in self.zone_defs:
+            path = self.dir / f"{z['origin']}zone"
+            if not path.exists():
+                path.write_text(z["text"])
+
+    def command(self):
+        return [KNOTD, "-c", str(self.dir / "knot.conf")]
+
+    def knotc(self, *args, timeout=30):
+        return subprocess.run([KNOTC, "-s", str(self.dir / "knot.sock"), "-t", "10", *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def module_counter(self, zone: str, counter: str) -> int:
+        """Sum of a mod-acme counter from `knotc zone-stats ZONE mod-acme`."""
+        res = self.knotc("-f", "zone-stats", zone, "mod-acme")
+        total = 0
+        for line in res.stdout.splitlines():
+            line = line.strip()
+            if f"mod-acme.{counter}" in line and "=" in line:
+                try:
+                    total += int(line.rsplit("=", 1)[1])
+                except ValueError:
+                    pass
+        return total
+
+
+class Named(Server):
+    """BIND 9 named with update-policy for the benchmark key."""
+
+    kind = "named"
+
+    def __init__(self, name, zones, secret, workers=2, workdir=None):
+        super().__init__(name, zones, workdir)
+        self.secret = secret
+        self.workers = workers
+
+    def write_files(self):
+        d = self.dir
+        zones = []
+        for origin, text in self.zones:
+            f = d / f"{origin}zone"
+            if not f.exists():
+                f.write_text(text)
+            zones.append(f'zone "{origin}" {{ type primary; file "{f}"; '
+                         f'update-policy {{ grant {KEY_NAME} zonesub TXT; }}; }};')
+        conf = f"""\
+options {{
+    directory "{d}";
+    pid-file "{d}/named.pid";
+    session-keyfile "{d}/session.key";
+    managed-keys-directory "{d}";
+    listen-on port {self.port} {{ {HOST}; }};
+    listen-on-v6 {{ none; }};
+    recursion no;
+    notify no;
+    dnssec-validation no;
+    allow-query {{ any; }};
+}};
+controls {{ }};
+key "{KEY_NAME}" {{ algorithm {KEY_ALG}; secret "{self.secret}"; }};
+logging {{
+    channel main {{ file "{d}/named.log"; severity info; print-time yes; }};
+    category default {{ main; }};
+    category update {{ main; }};
+    category update-security {{ main; }};
+}};
+""" + "\n".join(zones) + "\n"
+        (d / "named.conf").write_text(conf)
+
+    def command(self):
+        return [NAMED, "-f", "-4", "-n", str(self.workers), "-c", str(self.dir / "named.conf")]
