@@ -268,24 +268,11 @@ static int walk_prefix(MDB_cursor *cur, const uint8_t *prefix, size_t len,
 	return count;
 }
 
-/*! Whether a live value exists with a key starting with \a prefix (after \a start). */
-static int live_after(MDB_cursor *cur, const uint8_t *start, size_t start_len,
-                      size_t prefix_len, uint64_t now, bool *found)
-{
-	*found = false;
-	MDB_val key = { start_len, (void *)start }, data;
-	int ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
-	while (ret == MDB_SUCCESS && has_prefix(&key, start, prefix_len)) {
-		value_rec_t rec;
-		if (value_rec_get(&data, &rec) && rec.expires > now) {
-			*found = true;
-			return KNOT_EOK;
-		}
-		ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
-	}
-	return (ret == MDB_SUCCESS || ret == MDB_NOTFOUND) ? KNOT_EOK : mdb_to_knot(ret);
-}
-
+/*!
+ * One seek serves both questions: an owner's values sort first after the
+ * owner key, its descendants right after them.  The descendants are looked at
+ * only when the owner has no live value and the caller asks.
+ */
 static int cursor_read(MDB_cursor *cur, const knot_dname_t *owner, uint64_t now,
                        acme_value_cb cb, void *ctx, bool *below)
 {
@@ -295,14 +282,35 @@ static int cursor_read(MDB_cursor *cur, const knot_dname_t *owner, uint64_t now,
 		return KNOT_EINVAL;
 	}
 	prefix[olen] = 0;
-	int count = walk_prefix(cur, prefix, olen + 1, now, cb, ctx);
-	if (count < 0 || below == NULL) {
-		return count;
+	if (below != NULL) {
+		*below = false;
 	}
-	/* Descendants sort right after the owner's own values. */
-	prefix[olen] = 1;
-	int ret = live_after(cur, prefix, olen + 1, olen, now, below);
-	return ret == KNOT_EOK ? count : ret;
+	int count = 0;
+	MDB_val key = { olen + 1, prefix }, data;
+	int ret = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+	while (ret == MDB_SUCCESS && has_prefix(&key, prefix, olen)) {
+		bool own = ((const uint8_t *)key.mv_data)[olen] == 0;
+		if (!own && (count > 0 || below == NULL)) {
+			break;
+		}
+		value_rec_t rec;
+		if (value_rec_get(&data, &rec) && rec.expires > now) {
+			if (!own) {
+				*below = true;
+				break;
+			}
+			count++;
+			int cb_ret = value_emit(&key, &rec, cb, ctx);
+			if (cb_ret != KNOT_EOK) {
+				return cb_ret;
+			}
+		}
+		ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+	}
+	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
+		return mdb_to_knot(ret);
+	}
+	return count;
 }
 
 /*! Runs cursor_read() in \a txn with a cursor of its own. */

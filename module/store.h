@@ -95,8 +95,9 @@ uint64_t acme_now_ms(void);
 /*!
  * Reads the live values of \a owner (case-insensitive) in one read transaction.
  *
- * \param below  If not NULL, set to true when some live value exists strictly
- *               below \a owner (\a owner is then a non-terminal).
+ * \param below  If not NULL, set to true when \a owner has no live value but
+ *               some live value exists strictly below it (\a owner is then
+ *               an empty non-terminal); false otherwise.
  *
  * \return Number of live values (>= 0), or a libknot error code.
  */

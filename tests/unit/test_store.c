@@ -539,8 +539,13 @@ static void read_slot(void **state)
 	assert_int_equal(ADD(f->store, "a.example", "v1", 60, T0, NULL), KNOT_EOK);
 	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0, NULL, NULL, NULL), 1);
 	assert_int_equal(ADD(f->store, "x.a.example", "v2", 60, T0, NULL), KNOT_EOK);
+	/* Not an empty non-terminal: it has a value of its own. */
 	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 1);
+	assert_false(below);
+	assert_int_equal(DEL(f->store, "a.example", "v1", T0, NULL), KNOT_EOK);
+	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 0);
 	assert_true(below);
+	assert_int_equal(ADD(f->store, "a.example", "v1", 60, T0, NULL), KNOT_EOK);
 	assert_int_equal(ADD(f->store, "a.example", "v3", 60, T0, NULL), KNOT_EOK);
 	for (int slot = -1; slot <= ACME_STORE_SLOTS; slot++) {
 		assert_int_equal(acme_store_read_slot(f->store, slot, a, T0, NULL, NULL, NULL), 2);
@@ -1049,9 +1054,10 @@ static void below_flag(void **state)
 	below = false;
 	assert_int_equal(rd_owner(f->store, "com", T0, &l, &below), 0);
 	assert_true(below);
-	below = false;
+	/* A name with values of its own is no empty non-terminal. */
+	below = true;
 	assert_int_equal(rd_owner(f->store, "www.example.com", T0, &l, &below), 1);
-	assert_true(below);
+	assert_false(below);
 	below = true;
 	assert_int_equal(rd_owner(f->store, "x.www.example.com", T0, &l, &below), 1);
 	assert_false(below);
