@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,12 @@ struct acme_store {
 
 	bool read_only;
 	reader_t readers[ACME_STORE_SLOTS];
+
+	/* Negative filter of the query path, see filter_absent(). */
+	struct filter *_Atomic filter;
+	struct filter *retired;       /*!< Replaced filter, freed at the next swap. */
+	_Atomic uint64_t filter_txnid; /*!< Last transaction the filter covers. */
+	atomic_bool filter_stale;     /*!< Rebuild wanted (purger thread). */
 
 	/* Group commit of writers (robust mode), see acme_store_apply(). */
 	pthread_mutex_t group_lock;
@@ -207,6 +214,163 @@ static size_t value_key_owner_len(const uint8_t *key, size_t len)
 static bool has_prefix(const MDB_val *key, const uint8_t *prefix, size_t len)
 {
 	return key->mv_size >= len && memcmp(key->mv_data, prefix, len) == 0;
+}
+
+/*!
+ * Negative filter: a Bloom filter of every stored owner key and of each of
+ * its ancestors' keys (its prefixes at label boundaries).  A name whose key
+ * is not in it has no value at or below it, so the query path answers such a
+ * miss without LMDB.  It is only trusted while it covers the database's last
+ * transaction: this process's writers add to it inside their write
+ * transactions and publish their transaction ids after committing; a commit
+ * by another process (the knot-acme tool) shows as a newer id, and until the
+ * purger thread rebuilds the filter every read goes to LMDB.  Deletes leave
+ * bits set (only false positives, which cost a lookup).
+ */
+typedef struct filter {
+	uint64_t mask;      /*!< Number of bits - 1 (a power of two). */
+	_Atomic uint64_t entries;
+	_Atomic uint64_t bits[];
+} filter_t;
+
+#define FILTER_MIN_BITS		(1ULL << 20)
+/*! Bits per entry before a rebuild with a larger filter is wanted. */
+#define FILTER_BITS_PER_ENTRY	16
+
+static filter_t *filter_new(uint64_t entries)
+{
+	uint64_t bits = FILTER_MIN_BITS;
+	while (bits < entries * FILTER_BITS_PER_ENTRY * 2) {
+		bits <<= 1;
+	}
+	filter_t *f = calloc(1, sizeof(*f) + bits / 8);
+	if (f != NULL) {
+		f->mask = bits - 1;
+	}
+	return f;
+}
+
+static uint64_t filter_hash(const uint8_t *key, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix. */
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ key[i]) * 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static bool filter_has(const filter_t *f, const uint8_t *key, size_t len)
+{
+	uint64_t h = filter_hash(key, len);
+	uint64_t b1 = h & f->mask, b2 = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL & f->mask;
+	return (atomic_load_explicit(&f->bits[b1 / 64], memory_order_relaxed) & (1ULL << (b1 % 64))) &&
+	       (atomic_load_explicit(&f->bits[b2 / 64], memory_order_relaxed) & (1ULL << (b2 % 64)));
+}
+
+static void filter_set(filter_t *f, const uint8_t *key, size_t len)
+{
+	uint64_t h = filter_hash(key, len);
+	uint64_t b1 = h & f->mask, b2 = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL & f->mask;
+	atomic_fetch_or(&f->bits[b1 / 64], 1ULL << (b1 % 64));
+	atomic_fetch_or(&f->bits[b2 / 64], 1ULL << (b2 % 64));
+}
+
+/*! Adds an owner key and its ancestors' keys. */
+static void filter_add_owner(filter_t *f, const uint8_t *okey, size_t olen)
+{
+	for (size_t pos = 0; pos < olen; ) {
+		pos += 1 + okey[pos];
+		filter_set(f, okey, pos);
+	}
+	atomic_fetch_add(&f->entries, 1);
+}
+
+static uint64_t last_txnid(MDB_env *env)
+{
+	MDB_envinfo info;
+	return mdb_env_info(env, &info) == MDB_SUCCESS ? info.me_last_txnid : 0;
+}
+
+/*! After a commit by this process: the filter covers it (ids only grow). */
+static void filter_publish(acme_store_t *store, uint64_t txnid)
+{
+	uint64_t cur = atomic_load(&store->filter_txnid);
+	while (cur < txnid && !atomic_compare_exchange_weak(&store->filter_txnid, &cur, txnid));
+}
+
+/*! True if nothing is stored at or below the owner key (filter trusted). */
+static bool filter_absent(acme_store_t *store, const uint8_t *okey, size_t olen)
+{
+	/*
+	 * The covered id before the filter itself: a rebuild swaps the filter
+	 * in before it publishes the id, so an id that matches the database
+	 * comes with a filter at least that fresh.
+	 */
+	uint64_t covered = atomic_load(&store->filter_txnid);
+	if (covered != last_txnid(store->env)) {
+		if (covered != 0) {
+			atomic_store(&store->filter_stale, true);
+		}
+		return false;
+	}
+	filter_t *f = atomic_load(&store->filter);
+	return f != NULL && !filter_has(f, okey, olen);
+}
+
+/*!
+ * Builds a new filter from the whole database inside a write transaction (no
+ * writer runs meanwhile) and swaps it in.
+ */
+static int filter_rebuild(acme_store_t *store)
+{
+	MDB_txn *txn;
+	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	MDB_stat st;
+	ret = mdb_stat(txn, store->values, &st);
+	filter_t *f = (ret == MDB_SUCCESS) ? filter_new(st.ms_entries) : NULL;
+	MDB_cursor *cur = NULL;
+	if (f != NULL && mdb_cursor_open(txn, store->values, &cur) == MDB_SUCCESS) {
+		MDB_val key, data;
+		ret = mdb_cursor_get(cur, &key, &data, MDB_FIRST);
+		while (ret == MDB_SUCCESS) {
+			size_t olen = value_key_owner_len(key.mv_data, key.mv_size);
+			filter_add_owner(f, key.mv_data, olen);
+			ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+		}
+		mdb_cursor_close(cur);
+	}
+	if (f == NULL || ret != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		free(f);
+		return f == NULL ? KNOT_ENOMEM : mdb_to_knot(ret);
+	}
+	/* The snapshot read is the last committed transaction. */
+	uint64_t txnid = mdb_txn_id(txn) - 1;
+	free(store->retired);
+	store->retired = atomic_exchange(&store->filter, f);
+	atomic_store(&store->filter_txnid, txnid);
+	atomic_store(&store->filter_stale, false);
+	mdb_txn_abort(txn);
+	return KNOT_EOK;
+}
+
+/*! In a write transaction: a new owner goes into the filter before commit. */
+static void filter_note_add(acme_store_t *store, const uint8_t *okey, size_t olen)
+{
+	filter_t *f = atomic_load_explicit(&store->filter, memory_order_acquire);
+	if (f == NULL) {
+		return;
+	}
+	filter_add_owner(f, okey, olen);
+	if (atomic_load(&f->entries) * FILTER_BITS_PER_ENTRY > f->mask + 1) {
+		atomic_store(&store->filter_stale, true); /* Rebuild larger. */
+	}
 }
 
 /*! Reads the stored record of a value (unaligned-safe copy). */
@@ -380,6 +544,17 @@ int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owne
 {
 	if (store == NULL || owner == NULL) {
 		return KNOT_EINVAL;
+	}
+	uint8_t okey[OWNER_KEY_MAX];
+	int olen = owner_key(owner, okey);
+	if (olen < 0) {
+		return KNOT_EINVAL;
+	}
+	if (filter_absent(store, okey, olen)) {
+		if (below != NULL) {
+			*below = false;
+		}
+		return 0;
 	}
 	if (slot < 0 || slot >= ACME_STORE_SLOTS) {
 		MDB_txn *txn;
@@ -575,6 +750,7 @@ static int op_apply(MDB_txn *txn, acme_store_t *store, const acme_op_t *op,
 		if (ret != MDB_SUCCESS) {
 			return mdb_to_knot(ret);
 		}
+		filter_note_add(store, key, olen);
 		if (exists) {
 			res->refreshed++;
 		} else {
@@ -746,7 +922,11 @@ static void group_commit(acme_store_t *store, apply_req_t *group)
 		}
 	}
 	if (ret == MDB_SUCCESS) {
+		uint64_t txnid = mdb_txn_id(txn);
 		ret = mdb_txn_commit(txn);
+		if (ret == MDB_SUCCESS) {
+			filter_publish(store, txnid);
+		}
 		for (apply_req_t *req = group; ret != MDB_SUCCESS && req != NULL; req = req->next) {
 			if (req->ret == KNOT_EOK) {
 				req->ret = mdb_to_knot(ret);
@@ -770,7 +950,11 @@ static void single_commit(acme_store_t *store, apply_req_t *req)
 		mdb_txn_abort(txn);
 		return;
 	}
+	uint64_t txnid = mdb_txn_id(txn);
 	req->ret = mdb_to_knot(mdb_txn_commit(txn));
+	if (req->ret == KNOT_EOK) {
+		filter_publish(store, txnid);
+	}
 }
 
 int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
@@ -917,7 +1101,11 @@ static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
 		*purged = 0;
 		return mdb_to_knot(ret);
 	}
+	uint64_t txnid = mdb_txn_id(txn);
 	ret = mdb_txn_commit(txn);
+	if (ret == MDB_SUCCESS) {
+		filter_publish(store, txnid);
+	}
 	if (ret != MDB_SUCCESS) {
 		free(owners);
 		*purged = 0;
@@ -986,6 +1174,11 @@ static void *purger_main(void *arg)
 			sched_yield();
 			pthread_mutex_lock(&store->lock);
 			continue;
+		}
+		/* Another process committed, or the filter filled up. */
+		if (atomic_load(&store->filter_stale) ||
+		    atomic_load(&store->filter_txnid) != last_txnid(store->env)) {
+			(void)filter_rebuild(store);
 		}
 		/* Asynchronous mode: bound what a power loss can take. */
 		unsigned flags = 0;
@@ -1061,6 +1254,8 @@ static int format_check(MDB_txn *txn, bool create)
 
 static void store_free(acme_store_t *store)
 {
+	free(atomic_load(&store->filter));
+	free(store->retired);
 	for (int i = 0; i < ACME_STORE_SLOTS; i++) {
 		if (store->readers[i].txn != NULL) {
 			mdb_cursor_close(store->readers[i].cur);
@@ -1168,6 +1363,12 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 	}
 
 	if (!opts->no_purger && !opts->read_only) {
+		/* The purger keeps the negative filter fresh; without it, no filter. */
+		ret = filter_rebuild(store);
+		if (ret != KNOT_EOK) {
+			store_free(store);
+			return ret;
+		}
 		if (pthread_create(&store->purger, NULL, purger_main, store) != 0) {
 			store_free(store);
 			return KNOT_ENOMEM;

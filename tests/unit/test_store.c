@@ -498,6 +498,45 @@ static void concurrent_writers(void **state)
 	}
 }
 
+/*!
+ * With a purger the store keeps a negative filter for reads: whatever this
+ * process writes is seen at once, for the name and its ancestors, in every
+ * database mode.
+ */
+static void negative_filter(void **state)
+{
+	fixture_t *f = *state;
+	for (int mode = 0; mode < 2; mode++) {
+		acme_store_opts_t opts = { .create = true, .asynchronous = mode };
+		assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+		uint64_t now = acme_now_ms();
+		char apex[32];
+		snprintf(apex, sizeof(apex), "b%d.a.example", mode);
+		bool below = true;
+		assert_int_equal(acme_store_read_slot(f->store, 1, dn(apex), now, NULL,
+		                                      NULL, &below), 0);
+		assert_false(below);
+		for (int i = 0; i < 50; i++) {
+			char name[64];
+			snprintf(name, sizeof(name), "n%d.m.%s", i, apex);
+			assert_int_equal(ADD(f->store, name, "v", 60, now, NULL), KNOT_EOK);
+			assert_int_equal(acme_store_read_slot(f->store, 1, dn(name), now, NULL,
+			                                      NULL, NULL), 1);
+			below = false;
+			assert_int_equal(acme_store_read_slot(f->store, 2, dn(apex), now,
+			                                      NULL, NULL, &below), 0);
+			assert_true(below);
+		}
+		char other[48];
+		snprintf(other, sizeof(other), "x.%s", apex);
+		assert_int_equal(acme_store_read(f->store, dn(other), now, NULL, NULL,
+		                                 &below), 0);
+		assert_false(below);
+		acme_store_close(f->store);
+		f->store = NULL;
+	}
+}
+
 /*! A database of another format version is refused, not misread. */
 static void format_version(void **state)
 {
@@ -1651,6 +1690,7 @@ int main(void)
 		T_DIR(open_missing),
 		T_DIR(open_read_only),
 		T(concurrent_writers),
+		T_DIR(negative_filter),
 		T_DIR(format_version),
 		T(read_slot),
 		T_DIR(asynchronous_mode),
