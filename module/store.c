@@ -97,6 +97,8 @@ struct acme_store {
 	struct filter *retired;       /*!< Replaced filter, freed at the next swap. */
 	_Atomic uint64_t filter_txnid; /*!< Last transaction the filter covers. */
 	atomic_bool filter_stale;     /*!< Rebuild wanted (purger thread). */
+	pthread_mutex_t cover_lock;   /*!< Orders this process's commits and covers. */
+	size_t txn_writes;            /*!< Writes of the current write transaction. */
 
 	/* Group commit of writers (robust mode), see acme_store_apply(). */
 	pthread_mutex_t group_lock;
@@ -294,11 +296,38 @@ static uint64_t last_txnid(MDB_env *env)
 	return mdb_env_info(env, &info) == MDB_SUCCESS ? info.me_last_txnid : 0;
 }
 
-/*! After a commit by this process: the filter covers it (ids only grow). */
-static void filter_publish(acme_store_t *store, uint64_t txnid)
+/*!
+ * Commits a write transaction of this process and extends the filter's
+ * cover to it when the cover reached the transaction before: a commit by
+ * another process in between leaves a gap only a rebuild closes.  A
+ * transaction that wrote nothing is aborted (LMDB would not use up its id).
+ * Commits and covers happen under one lock, so this process's own commits
+ * are covered in order.
+ */
+static int commit_covered(acme_store_t *store, MDB_txn *txn)
 {
-	uint64_t cur = atomic_load(&store->filter_txnid);
-	while (cur < txnid && !atomic_compare_exchange_weak(&store->filter_txnid, &cur, txnid));
+	if (store->txn_writes == 0) {
+		mdb_txn_abort(txn);
+		return MDB_SUCCESS;
+	}
+	uint64_t txnid = mdb_txn_id(txn);
+	pthread_mutex_lock(&store->cover_lock);
+	int ret = mdb_txn_commit(txn);
+	if (ret == MDB_SUCCESS) {
+		uint64_t prev = txnid - 1;
+		(void)atomic_compare_exchange_strong(&store->filter_txnid, &prev, txnid);
+	}
+	pthread_mutex_unlock(&store->cover_lock);
+	return ret;
+}
+
+/*! Whether another process committed since the filter was built. */
+static bool filter_behind(acme_store_t *store)
+{
+	pthread_mutex_lock(&store->cover_lock);
+	bool behind = atomic_load(&store->filter_txnid) < last_txnid(store->env);
+	pthread_mutex_unlock(&store->cover_lock);
+	return behind;
 }
 
 /*! True if nothing is stored at or below the owner key (filter trusted). */
@@ -310,10 +339,8 @@ static bool filter_absent(acme_store_t *store, const uint8_t *okey, size_t olen)
 	 * comes with a filter at least that fresh.
 	 */
 	uint64_t covered = atomic_load(&store->filter_txnid);
-	if (covered != last_txnid(store->env)) {
-		if (covered != 0) {
-			atomic_store(&store->filter_stale, true);
-		}
+	uint64_t last = last_txnid(store->env);
+	if (covered != last) {
 		return false;
 	}
 	filter_t *f = atomic_load(&store->filter);
@@ -437,14 +464,11 @@ static int walk_prefix(MDB_cursor *cur, const uint8_t *prefix, size_t len,
  * owner key, its descendants right after them.  The descendants are looked at
  * only when the owner has no live value and the caller asks.
  */
-static int cursor_read(MDB_cursor *cur, const knot_dname_t *owner, uint64_t now,
+static int cursor_read(MDB_cursor *cur, const uint8_t *okey, int olen, uint64_t now,
                        acme_value_cb cb, void *ctx, bool *below)
 {
 	uint8_t prefix[OWNER_KEY_MAX + 1];
-	int olen = owner_key(owner, prefix);
-	if (olen < 0) {
-		return KNOT_EINVAL;
-	}
+	memcpy(prefix, okey, olen);
 	prefix[olen] = 0;
 	if (below != NULL) {
 		*below = false;
@@ -486,7 +510,9 @@ static int txn_read(MDB_txn *txn, acme_store_t *store, const knot_dname_t *owner
 	if (ret != MDB_SUCCESS) {
 		return mdb_to_knot(ret);
 	}
-	ret = cursor_read(cur, owner, now, cb, ctx, below);
+	uint8_t okey[OWNER_KEY_MAX];
+	int olen = owner_key(owner, okey);
+	ret = (olen < 0) ? KNOT_EINVAL : cursor_read(cur, okey, olen, now, cb, ctx, below);
 	mdb_cursor_close(cur);
 	return ret;
 }
@@ -571,7 +597,7 @@ int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owne
 	if (ret != MDB_SUCCESS) {
 		return mdb_to_knot(ret);
 	}
-	ret = cursor_read(cur, owner, now, cb, ctx, below);
+	ret = cursor_read(cur, okey, olen, now, cb, ctx, below);
 	mdb_txn_reset(store->readers[slot].txn);
 	return ret;
 }
@@ -604,6 +630,25 @@ int acme_store_list(acme_store_t *store, const knot_dname_t *apex, uint64_t now,
 	return ret;
 }
 
+/*! Writes of the current write transaction of this process (see commit_covered()). */
+static int db_put(acme_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
+{
+	int ret = mdb_put(txn, dbi, key, data, 0);
+	if (ret == MDB_SUCCESS) {
+		store->txn_writes++;
+	}
+	return ret;
+}
+
+static int db_del(acme_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
+{
+	int ret = mdb_del(txn, dbi, key, data);
+	if (ret == MDB_SUCCESS) {
+		store->txn_writes++;
+	}
+	return ret;
+}
+
 /*! Removes a value and its expiry index entry. */
 static int value_remove(MDB_txn *txn, acme_store_t *store, MDB_val *key,
                         const value_rec_t *rec)
@@ -612,18 +657,18 @@ static int value_remove(MDB_txn *txn, acme_store_t *store, MDB_val *key,
 	be64_put(when, rec->expires);
 	MDB_val ekey = { sizeof(when), when };
 	MDB_val edata = *key;
-	int ret = mdb_del(txn, store->expiry, &ekey, &edata);
+	int ret = db_del(store, txn, store->expiry, &ekey, &edata);
 	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
 		return ret;
 	}
-	return mdb_del(txn, store->values, key, NULL);
+	return db_del(store, txn, store->values, key, NULL);
 }
 
 static int value_store(MDB_txn *txn, acme_store_t *store, MDB_val *key,
                        const value_rec_t *rec)
 {
 	MDB_val data = { sizeof(*rec), (void *)rec };
-	int ret = mdb_put(txn, store->values, key, &data, 0);
+	int ret = db_put(store, txn, store->values, key, &data);
 	if (ret != MDB_SUCCESS) {
 		return ret;
 	}
@@ -631,7 +676,7 @@ static int value_store(MDB_txn *txn, acme_store_t *store, MDB_val *key,
 	be64_put(when, rec->expires);
 	MDB_val ekey = { sizeof(when), when };
 	MDB_val edata = *key;
-	return mdb_put(txn, store->expiry, &ekey, &edata, 0);
+	return db_put(store, txn, store->expiry, &ekey, &edata);
 }
 
 /*! Collects the keys of an owner's values (live or expired). */
@@ -791,7 +836,7 @@ static int op_apply(MDB_txn *txn, acme_store_t *store, const acme_op_t *op,
 			memcpy(copy, k.mv_data, k.mv_size);
 			MDB_val ck = { k.mv_size, copy };
 			if (!value_rec_get(&data, &old)) {
-				ret = mdb_del(txn, store->values, &ck, NULL);
+				ret = db_del(store, txn, store->values, &ck, NULL);
 			} else {
 				if (old.expires > now) {
 					res->deleted++;
@@ -901,6 +946,7 @@ static void group_commit(acme_store_t *store, apply_req_t *group)
 {
 	MDB_txn *txn;
 	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
+	store->txn_writes = 0;
 	uint64_t seq = 0;
 	for (apply_req_t *req = group; req != NULL; req = req->next) {
 		if (ret != MDB_SUCCESS) {
@@ -913,6 +959,7 @@ static void group_commit(acme_store_t *store, apply_req_t *group)
 			req->ret = mdb_to_knot(cret);
 			continue;
 		}
+		size_t writes = store->txn_writes;
 		req->ret = req_apply(store, child, req, &seq);
 		if (req->ret == KNOT_EOK) {
 			cret = mdb_txn_commit(child);
@@ -920,13 +967,12 @@ static void group_commit(acme_store_t *store, apply_req_t *group)
 		} else {
 			mdb_txn_abort(child);
 		}
+		if (req->ret != KNOT_EOK) {
+			store->txn_writes = writes; /* Rolled back with the child. */
+		}
 	}
 	if (ret == MDB_SUCCESS) {
-		uint64_t txnid = mdb_txn_id(txn);
-		ret = mdb_txn_commit(txn);
-		if (ret == MDB_SUCCESS) {
-			filter_publish(store, txnid);
-		}
+		ret = commit_covered(store, txn);
 		for (apply_req_t *req = group; ret != MDB_SUCCESS && req != NULL; req = req->next) {
 			if (req->ret == KNOT_EOK) {
 				req->ret = mdb_to_knot(ret);
@@ -944,17 +990,14 @@ static void single_commit(acme_store_t *store, apply_req_t *req)
 		req->ret = mdb_to_knot(ret);
 		return;
 	}
+	store->txn_writes = 0;
 	uint64_t seq = 0;
 	req->ret = req_apply(store, txn, req, &seq);
 	if (req->ret != KNOT_EOK) {
 		mdb_txn_abort(txn);
 		return;
 	}
-	uint64_t txnid = mdb_txn_id(txn);
-	req->ret = mdb_to_knot(mdb_txn_commit(txn));
-	if (req->ret == KNOT_EOK) {
-		filter_publish(store, txnid);
-	}
+	req->ret = mdb_to_knot(commit_covered(store, txn));
 }
 
 int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
@@ -1027,6 +1070,7 @@ static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
 	if (ret != MDB_SUCCESS) {
 		return mdb_to_knot(ret);
 	}
+	store->txn_writes = 0;
 	/* Owners removed, reported after commit. */
 	uint8_t *owners = NULL;
 	size_t owners_len = 0, owners_cap = 0;
@@ -1064,7 +1108,7 @@ static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
 
 		/* Remove the index entry, then the value if this entry is current. */
 		MDB_val k = { 8, when }, d = { edata.mv_size, edata.mv_data };
-		ret = mdb_del(txn, store->expiry, &k, &d);
+		ret = db_del(store, txn, store->expiry, &k, &d);
 		if (ret != MDB_SUCCESS) {
 			break;
 		}
@@ -1072,7 +1116,7 @@ static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
 		value_rec_t rec;
 		if (vlen > 0 && mdb_get(txn, store->values, &vk, &vd) == MDB_SUCCESS &&
 		    value_rec_get(&vd, &rec) && rec.expires <= now) {
-			ret = mdb_del(txn, store->values, &vk, NULL);
+			ret = db_del(store, txn, store->values, &vk, NULL);
 			if (ret != MDB_SUCCESS) {
 				break;
 			}
@@ -1101,11 +1145,7 @@ static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
 		*purged = 0;
 		return mdb_to_knot(ret);
 	}
-	uint64_t txnid = mdb_txn_id(txn);
-	ret = mdb_txn_commit(txn);
-	if (ret == MDB_SUCCESS) {
-		filter_publish(store, txnid);
-	}
+	ret = commit_covered(store, txn);
 	if (ret != MDB_SUCCESS) {
 		free(owners);
 		*purged = 0;
@@ -1176,8 +1216,7 @@ static void *purger_main(void *arg)
 			continue;
 		}
 		/* Another process committed, or the filter filled up. */
-		if (atomic_load(&store->filter_stale) ||
-		    atomic_load(&store->filter_txnid) != last_txnid(store->env)) {
+		if (atomic_load(&store->filter_stale) || filter_behind(store)) {
 			(void)filter_rebuild(store);
 		}
 		/* Asynchronous mode: bound what a power loss can take. */
@@ -1269,6 +1308,7 @@ static void store_free(acme_store_t *store)
 	pthread_mutex_destroy(&store->lock);
 	pthread_cond_destroy(&store->group_done);
 	pthread_mutex_destroy(&store->group_lock);
+	pthread_mutex_destroy(&store->cover_lock);
 	free(store->path);
 	free(store);
 }
@@ -1281,6 +1321,7 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 	}
 	pthread_mutex_init(&store->lock, NULL);
 	pthread_mutex_init(&store->group_lock, NULL);
+	pthread_mutex_init(&store->cover_lock, NULL);
 	pthread_cond_init(&store->group_done, NULL);
 	store->group_tail = &store->group_head;
 	pthread_condattr_t attr;
