@@ -56,7 +56,7 @@ static const yp_item_t acme_conf[] = {
 	{ MOD_MAX_TTL,     YP_TINT,  YP_VINT = { 0, INT32_MAX, 300, YP_STIME } },
 	{ MOD_MAX_RECORDS, YP_TINT,  YP_VINT = { 1, 1000, 8 } },
 	{ MOD_STRICT,      YP_TBOOL, YP_VBOOL = { true } },
-	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 65536, INT64_MAX,
+	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 1048576, INT64_MAX,
 	                                         ACME_STORE_MAP_SIZE_DEFAULT, YP_SSIZE } },
 	{ MOD_DB_MODE,     YP_TOPT,  YP_VOPT = { db_modes, DB_MODE_ROBUST } },
 	{ MOD_REPLAY,      YP_TINT,  YP_VINT = { 0, 1 << 24, ACME_REPLAY_DEFAULT } },

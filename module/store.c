@@ -51,6 +51,8 @@
 /*! Seconds between purger runs. */
 #define PURGE_INTERVAL_MS	1000
 #define MAX_READERS		1024
+/*! Pages kept free for deletes and purges at least (one large update). */
+#define RESERVE_MIN_PAGES	64
 /*! Version of the record layout, kept in the "meta" database. */
 #define STORE_FORMAT		1
 
@@ -81,6 +83,7 @@ struct acme_store {
 	MDB_env *env;
 	MDB_dbi values;
 	MDB_dbi expiry;
+	MDB_dbi meta;
 
 	pthread_mutex_t lock;      /*!< Protects watchers and the purger state. */
 	pthread_cond_t wake;
@@ -866,7 +869,7 @@ static bool map_has_reserve(MDB_env *env)
 		return false;
 	}
 	size_t total = info.me_mapsize / st.ms_psize;
-	size_t reserve = total / 8 < 8 ? 8 : total / 8;
+	size_t reserve = total / 8 < RESERVE_MIN_PAGES ? RESERVE_MIN_PAGES : total / 8;
 	size_t avail = total > info.me_last_pgno + 1 ? total - info.me_last_pgno - 1 : 0;
 	if (avail >= reserve) {
 		return true;
@@ -883,7 +886,7 @@ static bool map_has_reserve(MDB_env *env)
 			size_t id, pages;
 			memcpy(&id, k.mv_data, sizeof(id));
 			memcpy(&pages, d.mv_data, sizeof(pages));
-			if (id + 1 < info.me_last_txnid) {
+			if (id < info.me_last_txnid) {
 				avail += pages;
 			}
 			ret = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
@@ -1169,12 +1172,19 @@ int acme_store_purge(acme_store_t *store, uint64_t now, size_t limit,
 	size_t total = 0, batch;
 	bool again;
 	int ret;
+	size_t size = PURGE_BATCH;
 	do {
-		size_t step = PURGE_BATCH;
+		size_t step = size;
 		if (limit > 0 && limit - total < step) {
 			step = limit - total;
 		}
 		ret = purge_batch(store, now, step, &batch, &again, NULL, NULL);
+		if (ret == KNOT_ESPACE && size > 1) { /* Full map: smaller batches. */
+			size = size / 8 > 0 ? size / 8 : 1;
+			ret = KNOT_EOK;
+			again = true;
+			continue;
+		}
 		total += batch;
 	} while (ret == KNOT_EOK && again && (limit == 0 || total < limit));
 	if (purged != NULL) {
@@ -1196,19 +1206,51 @@ static void notify_watchers(const knot_dname_t *owner, void *ctx)
 }
 
 /*!
+ * LMDB reuses the pages a transaction freed only after a later commit: when
+ * every other write is an add refused for want of room (values only expire),
+ * none ever comes.  So after purging, one tiny write of our own.
+ */
+static void release_freed_pages(acme_store_t *store)
+{
+	MDB_txn *txn;
+	if (mdb_txn_begin(store->env, NULL, 0, &txn) != MDB_SUCCESS) {
+		return;
+	}
+	store->txn_writes = 0;
+	uint64_t now = acme_now_ms();
+	MDB_val key = { 6, "purged" }, data = { sizeof(now), &now };
+	if (db_put(store, txn, store->meta, &key, &data) == MDB_SUCCESS) {
+		(void)commit_covered(store, txn);
+	} else {
+		mdb_txn_abort(txn);
+	}
+}
+
+/*!
  * Background purger: removes expired values in bounded batches, one short
  * write transaction each, so neither readers nor writers wait on a big purge.
  */
 static void *purger_main(void *arg)
 {
 	acme_store_t *store = arg;
+	size_t batch = PURGE_BATCH;
 	pthread_mutex_lock(&store->lock);
 	while (!store->purger_stop) {
 		size_t purged = 0;
 		bool more = false;
 		/* The lock keeps watchers stable; readers and writers do not take it. */
-		(void)purge_batch(store, acme_now_ms(), PURGE_BATCH, &purged, &more,
-		                  notify_watchers, store);
+		/* A full map may not have room to delete a whole batch: smaller ones. */
+		int ret = purge_batch(store, acme_now_ms(), batch, &purged, &more,
+		                      notify_watchers, store);
+		if (ret == KNOT_ESPACE && batch > 1) {
+			batch = batch / 8 > 0 ? batch / 8 : 1;
+			continue;
+		} else if (ret == KNOT_EOK && batch < PURGE_BATCH) {
+			batch = batch * 2 < PURGE_BATCH ? batch * 2 : PURGE_BATCH;
+		}
+		if (purged > 0 && !more) {
+			release_freed_pages(store);
+		}
 		if (more) {
 			pthread_mutex_unlock(&store->lock);
 			sched_yield();
@@ -1265,10 +1307,13 @@ static int mkdir_p(const char *path, mode_t mode)
  * module and a tool of different formats never silently miss each other's
  * values.
  */
-static int format_check(MDB_txn *txn, bool create)
+static int format_check(MDB_txn *txn, bool create, MDB_dbi *meta_out)
 {
 	MDB_dbi meta;
 	int ret = mdb_dbi_open(txn, "meta", create ? MDB_CREATE : 0, &meta);
+	if (ret == MDB_SUCCESS) {
+		*meta_out = meta;
+	}
 	if (ret == MDB_NOTFOUND) {
 		return KNOT_ENOTSUP; /* Read-only open of a database without version. */
 	} else if (ret != MDB_SUCCESS) {
@@ -1387,7 +1432,7 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 		if (ret == MDB_SUCCESS) {
 			ret = mdb_dbi_open(txn, "expiry", create | MDB_DUPSORT, &store->expiry);
 		}
-		int fmt = (ret == MDB_SUCCESS) ? format_check(txn, create != 0) : KNOT_EOK;
+		int fmt = (ret == MDB_SUCCESS) ? format_check(txn, create != 0, &store->meta) : KNOT_EOK;
 		if (ret == MDB_SUCCESS && fmt == KNOT_EOK) {
 			ret = mdb_txn_commit(txn);
 		} else {

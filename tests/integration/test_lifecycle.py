@@ -510,6 +510,7 @@ BAD_CONFIGS = [
     ("map-size", "12XB", "item 'map-size'"),
     ("map-size", "banana", "item 'map-size'"),
     ("map-size", 1, "item 'map-size'"),
+    ("map-size", "512K", "item 'map-size'"),
     ("database", '""', "database"),
     ("database-mode", "fast", "item 'database-mode'"),
 ]

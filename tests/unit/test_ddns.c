@@ -1312,7 +1312,7 @@ static void max_records_drop_oldest(void **state)
 static void database_full(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .map_size = 32 * 4096, .create = true, .no_purger = true };
+	acme_store_opts_t opts = { .map_size = 256 * 4096, .create = true, .no_purger = true };
 	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
 
 	char name[64];
