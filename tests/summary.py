@@ -18,6 +18,10 @@ parser.add_argument("--package", type=int, default=-1,
                     help="exit status of tests/package/run (-1: not run, 77: skipped)")
 parser.add_argument("--rpmspec", type=int, default=-1,
                     help="exit status of tests/package/rpmspec (-1: not run)")
+parser.add_argument("--hardening", type=int, default=-1,
+                    help="exit status of tests/hardening/run (-1: not run); its junit.xml is summed")
+parser.add_argument("--fuzz", type=int, default=-1,
+                    help="exit status of the fuzz smoke, make fuzz (-1: not run, 77: skipped)")
 args = parser.parse_args()
 
 passed = failed = skipped = 0
@@ -32,8 +36,10 @@ for log in sorted(glob.glob(os.path.join(ROOT, "tests/unit/*.log"))):
     passed += sum(map(int, p))
     failed += sum(map(int, f))
 
-for stage in ("integration", "e2e"):
+for stage in ("integration", "e2e", "hardening"):
     junit = os.path.join(ROOT, "tests", stage, "junit.xml")
+    if stage == "hardening" and args.hardening < 0:
+        continue
     if os.path.exists(junit):
         for suite in ET.parse(junit).getroot().iter("testsuite"):
             total = int(suite.get("tests", 0))
@@ -52,7 +58,8 @@ if args.distcheck > 0:
 elif args.distcheck == 0:
     passed += 1  # distcheck counts as one test
 
-for name, status in (("package test", args.package), ("rpmspec check", args.rpmspec)):
+for name, status in (("package test", args.package), ("rpmspec check", args.rpmspec),
+                     ("fuzz smoke", args.fuzz)):
     if status == 77:
         skipped += 1
     elif status > 0:

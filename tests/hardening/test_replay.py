@@ -1,0 +1,226 @@
+"""TSIG replay protection (module/replay.c), beyond Knot and BIND.
+
+A correctly signed UPDATE stays verifiable for its whole time window
+(time signed +- fudge): Knot's native DDNS (and BIND) apply a captured copy
+again.  mod-acme remembers the MAC of every signed UPDATE it accepted until
+its window is over and answers a second arrival NOTAUTH with TSIG error
+BADTIME, signed (see RELIABILITY.md for the choice of rcode).
+
+The main cases replay real captured messages: nsupdate and knsupdate talk to
+knotd through a recording proxy, and the exact bytes they sent are sent again.
+"""
+
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harden_util import (HOST, K1, Conn, Proxy, TsigKey, add, challenge_value, del_rrset,
+                         make_update, send_wire, zone, acl_conf, record)
+
+ZONE = "replay.test"        # replay-cache default
+NOCACHE = "nocache.test"    # replay-cache 0: Knot's behaviour
+TINY = "tiny.test"          # replay-cache 7: one bucket
+NATIVE = "native.test"      # no module: Knot's native DDNS
+
+BADTIME = 18
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    from ddns_util import DdnsKnotd
+    acme = {
+        "default": {"lifetime": 3600, "max-records": 8, "strict": True},
+        "nocache": {"lifetime": 3600, "max-records": 8, "strict": True, "replay-cache": 0},
+        "tiny": {"lifetime": 3600, "max-records": 8, "strict": True, "replay-cache": 7},
+    }
+    zones = [zone(ZONE), zone(NOCACHE, "nocache"), zone(TINY, "tiny"), zone(NATIVE, None)]
+    k = DdnsKnotd(zones, acme=acme, extra_conf=acl_conf())
+    try:
+        k.start()
+        yield k
+    finally:
+        k.cleanup()
+
+
+@pytest.fixture
+def k(server, request):
+    request.node._knotd_instances = [server]
+    assert server.running, server.diagnostics()
+    return server
+
+
+_seq = [0]
+
+
+def uniq(prefix: str) -> str:
+    _seq[0] += 1
+    return f"{prefix}{_seq[0]}-{int(time.time() * 1000) % 100000}"
+
+
+def txt(k, name: str):
+    return sorted(b"".join(rd.strings).decode() for rr in k.query(name, "TXT").answer
+                  for rd in rr)
+
+
+def assert_replay_refused(reply, what=""):
+    assert reply is not None, f"no reply to the replay {what}"
+    assert reply.rcode_text == "NOTAUTH", (what, reply.summary())
+    assert reply.tsig_error == BADTIME, (what, reply.summary())
+    assert reply.tsig_mac_len > 0, f"BADTIME reply not signed {what}"
+
+
+def upper_key(wire: bytes, key: TsigKey) -> bytes:
+    """The same message with the TSIG owner (key name) in upper case: the MAC
+    covers the name in canonical form, so it still verifies."""
+    name = key.name.to_wire()
+    pos = wire.rfind(name)
+    assert pos > 0
+    return wire[:pos] + name.upper() + wire[pos + len(name):]
+
+
+def other_id(wire: bytes) -> bytes:
+    """The same message with another header ID (TSIG keeps the original ID)."""
+    new = (int.from_bytes(wire[:2], "big") ^ 0x5a5a).to_bytes(2, "big")
+    return new + wire[2:]
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+@pytest.mark.parametrize("tool", ["nsupdate", "knsupdate"])
+def test_captured_client_update_replayed(k, tool, tcp):
+    """A real client's UPDATE, captured on the wire and replayed after the
+    value was deleted: refused, and the value stays deleted."""
+    name = f"{uniq(tool)}.{ZONE}."
+    value = challenge_value(name)
+    proxy = Proxy(k.port)
+    try:
+        proxy.label = "add"
+        script = (f"server {HOST} {proxy.port}\nzone {ZONE}\n"
+                  f"update add {name} 60 TXT \"{value}\"\nsend\n")
+        res = subprocess.run([tool, "-y", K1.nsupdate_y()] + (["-v"] if tcp else []),
+                             input=script, capture_output=True, text=True, timeout=30)
+        assert res.returncode == 0, res.stdout + res.stderr
+    finally:
+        proxy.close()
+    captured = proxy.updates("add")
+    assert len(captured) == 1, f"{tool} sent {len(captured)} UPDATEs"
+    wire = captured[0]
+    assert txt(k, name) == [value]
+
+    # The owner deletes the value (a new, properly signed message).
+    req = make_update(ZONE, updates=[del_rrset(name)], key=K1)
+    assert k.send(req.wire, tcp=True).rcode_text == "NOERROR"
+    assert txt(k, name) == []
+
+    mark = k.log_mark()
+    for variant, data, over_tcp in (("as captured", wire, tcp),
+                                    ("other transport", wire, not tcp),
+                                    ("other ID", other_id(wire), tcp),
+                                    ("key name upper case", upper_key(wire, K1), tcp)):
+        assert_replay_refused(k.send(data, tcp=over_tcp), variant)
+        assert txt(k, name) == [], f"replay ({variant}) brought the value back"
+    k.wait_log(r"replayed message", mark)
+
+
+def test_concurrent_copies_exactly_one_applied(k):
+    """The same signed message sent by 16 threads at once, over UDP and TCP
+    (different knotd workers): exactly one is applied."""
+    name = f"{uniq('conc')}.{ZONE}."
+    wire = make_update(ZONE, updates=[add(name, challenge_value(name))], key=K1).wire
+    barrier = threading.Barrier(16)
+    replies = [None] * 16
+
+    def worker(i):
+        barrier.wait()
+        replies[i] = send_wire(wire, k.port, tcp=bool(i % 2), timeout=5)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    rcodes = [r.rcode_text if r else None for r in replies]
+    assert rcodes.count("NOERROR") == 1, rcodes
+    for r in replies:
+        if r.rcode_text != "NOERROR":
+            assert_replay_refused(r)
+
+
+def test_replay_refused_across_reload(k):
+    """`knotc reload` creates a new module instance: it shares the cache."""
+    name = f"{uniq('reload')}.{ZONE}."
+    req = make_update(ZONE, updates=[add(name, challenge_value(name))], key=K1)
+    assert k.send(req.wire).rcode_text == "NOERROR"
+    k.reload()
+    assert_replay_refused(k.send(req.wire), "after reload")
+
+
+def test_cache_disabled_behaves_like_knot(k):
+    """replay-cache 0 switches the protection off: the copy is applied."""
+    name = f"{uniq('off')}.{NOCACHE}."
+    value = challenge_value(name)
+    req = make_update(NOCACHE, updates=[add(name, value)], key=K1)
+    assert k.send(req.wire).rcode_text == "NOERROR"
+    assert k.send(make_update(NOCACHE, updates=[del_rrset(name)], key=K1).wire)\
+        .rcode_text == "NOERROR"
+    assert k.send(req.wire).rcode_text == "NOERROR"
+    assert txt(k, name) == [value]
+
+
+def test_native_knot_applies_replays(k):
+    """The reason for all this: Knot's own DDNS applies a replayed UPDATE."""
+    from ddns_util import RR
+    import dns.rdatatype
+    name = f"{uniq('native')}.{NATIVE}."
+    addr = RR(name, dns.rdatatype.A, 1, 60, bytes([192, 0, 2, 7]))
+    req = make_update(NATIVE, updates=[addr], key=K1)
+    assert k.send(req.wire).rcode_text == "NOERROR"
+    delete = RR(name, dns.rdatatype.A, 255, 0, b"")
+    assert k.send(make_update(NATIVE, updates=[delete], key=K1).wire).rcode_text == "NOERROR"
+    assert k.send(req.wire).rcode_text == "NOERROR"
+    ans = k.query(name, "A").answer
+    assert ans and ans[0][0].address == "192.0.2.7"
+
+
+def test_full_cache_never_lets_a_replay_through(k):
+    """With room for 7 MACs, 40 fresh updates: some are refused (the cache
+    cannot tell them from replays), but no replay is ever applied."""
+    reqs, fresh = [], 0
+    conn = Conn(k.port)
+    mark = k.log_mark()
+    for i in range(40):
+        name = f"{uniq('tiny')}.{TINY}."
+        req = make_update(TINY, updates=[add(name, challenge_value(name))], key=K1)
+        r = conn.send(req.wire)
+        assert r is not None
+        if r.rcode_text == "NOERROR":
+            fresh += 1
+            reqs.append((req, name))
+        else:
+            assert_replay_refused(r, "fresh message over capacity")
+    assert fresh >= 7
+    for req, name in reqs:
+        k.delete(name, instance="tiny")  # the tool: deletes over DDNS may be refused now
+    for req, name in reqs:
+        assert_replay_refused(conn.send(req.wire), "replay over capacity")
+        assert txt(k, name) == []
+    conn.close()
+    if fresh < 40:
+        k.wait_log(r"replay cache full", mark)
+    record("replay_tiny_cache", fresh_accepted=fresh, sent=40, capacity=7)
+
+
+@pytest.mark.parametrize("offset,ok", [(-200, True), (200, True), (-400, False), (400, False)])
+def test_window_capped_at_300s(k, offset, ok):
+    """A fudge above 300 s is honoured only within 300 s: the cache could not
+    remember longer windows in bounded memory (Knot would accept +-3600)."""
+    name = f"{uniq('fudge')}.{ZONE}."
+    req = make_update(ZONE, updates=[add(name, challenge_value(name))], key=K1,
+                      time_offset=offset, fudge=3600)
+    r = k.send(req.wire)
+    if ok:
+        assert r.rcode_text == "NOERROR", r.summary()
+    else:
+        assert_replay_refused(r, f"offset {offset}")
+        assert txt(k, name) == []
