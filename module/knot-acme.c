@@ -24,6 +24,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,11 +329,22 @@ static bool database_exists(const char *dir)
 }
 
 /*! Others able to write the database can change what knotd serves. */
+/*! Warns when anyone but the owner could change the database. */
 static void check_permissions(const char *dir)
 {
-	struct stat st;
-	if (stat(dir, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		print_error("warning: database %s is writable by others", dir);
+	static const char *files[] = { "", "/data.mdb", "/lock.mdb" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s%s", dir, files[i]) < (int)sizeof(path) &&
+		    stat(path, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+			if (i == 0) {
+				print_error("warning: database %s is writable by others", dir);
+			} else {
+				print_error("warning: database %s is writable by others (%s)", dir, path);
+			}
+			return;
+		}
 	}
 }
 

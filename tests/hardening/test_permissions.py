@@ -123,9 +123,6 @@ def test_tool_quiet_on_private_directory(db, dir_mode):
     assert res.returncode == 0 and "warning" not in res.stderr, res.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knot-acme.c (reported): only the directory mode is checked; a data.mdb or "
-    "lock.mdb writable by others in a 0755 directory goes unnoticed"))
 @pytest.mark.parametrize("name", ["data.mdb", "lock.mdb"])
 def test_tool_warns_on_writable_file(db, name):
     os.chmod(db, 0o755)
