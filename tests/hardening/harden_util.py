@@ -132,7 +132,7 @@ class Conn:
     """One TCP connection to knotd, reused for many messages (like a client
     library would); reconnects when knotd closed it."""
 
-    def __init__(self, port: int, source: str = HOST, timeout: float = 3.0):
+    def __init__(self, port: int, source: str = HOST, timeout: float = 10.0):
         self.port, self.source, self.timeout = port, source, timeout
         self.sock: Optional[socket.socket] = None
 

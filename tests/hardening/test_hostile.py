@@ -150,7 +150,7 @@ def signed_updates(k, count: int, tcp: bool, tag: str):
     start = time.monotonic()
     for i in range(count):
         name = f"{tag}-{i}.signed.{ZONE}."
-        for _ in range(5):
+        for _ in range(20):  # A real client keeps retrying a lost UDP update too.
             attempts += 1
             wire = make_update(ZONE, updates=[add(name, challenge_value(name))], key=K1).wire
             r = conn.send(wire) if tcp else k.send(wire, timeout=1.0)
