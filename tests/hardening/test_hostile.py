@@ -22,6 +22,7 @@ import pytest
 from harden_util import (HOST, K1, Conn, TsigKey, add, acl_conf, challenge_value,
                          lmdb_env_info, make_update, record, scale, zone)
 from ddns_util import RR, build_update, tsig_sign
+from knotd import _set_pdeathsig
 
 ZONE = "hostile.test"
 LIMITS = "limits.test"      # max-update-rrs 5, max-update-size 1024, strict off
@@ -78,7 +79,8 @@ def hostile_messages():
 
 def _flooder(port, stop, counter, seed, rate):
     """Sends the hostile messages round-robin over UDP, rate per second
-    (0: as fast as it can)."""
+    (0: as fast as it can), for at most FLOOD_MAX_SECONDS."""
+    _set_pdeathsig()  # never outlive the test
     msgs = [m for m, _ in hostile_messages().values()]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -86,7 +88,7 @@ def _flooder(port, stop, counter, seed, rate):
     s.setblocking(False)
     sent, i = 0, seed
     start = time.monotonic()
-    while not stop.is_set():
+    while not stop.is_set() and time.monotonic() - start < FLOOD_MAX_SECONDS:
         for _ in range(50):
             try:
                 s.sendto(msgs[i % len(msgs)], (HOST, port))
@@ -102,6 +104,8 @@ def _flooder(port, stop, counter, seed, rate):
         counter.value += sent
     s.close()
 
+
+FLOOD_MAX_SECONDS = 900
 
 #: Offered flood rate (messages/s, 0: unlimited).  The default stays below
 #: what knotd can read on this kind of machine: above it, the kernel drops
@@ -141,28 +145,33 @@ class Flood:
         return self.counter.value / self.elapsed if self.elapsed else 0.0
 
 
-def signed_updates(k, count: int, tcp: bool, tag: str):
+UDP_TIMEOUT = 1.0
+
+
+def signed_updates(k, count: int, tcp: bool, tag: str, tries: int = 20):
     """Sends count signed updates one after the other; returns (seconds, rcodes,
-    attempts).  A UDP timeout is retried with a new signature (a resend of the
-    same bytes would be a replay)."""
+    attempts, timeouts).  A UDP timeout is retried with a new signature (a
+    resend of the same bytes would be a replay); a real client keeps retrying
+    a lost UDP update too."""
     conn = Conn(k.port) if tcp else None
-    rcodes, attempts = [], 0
+    rcodes, attempts, timeouts = [], 0, 0
     start = time.monotonic()
     for i in range(count):
         name = f"{tag}-{i}.signed.{ZONE}."
-        for _ in range(20):  # A real client keeps retrying a lost UDP update too.
+        for _ in range(tries):
             attempts += 1
             wire = make_update(ZONE, updates=[add(name, challenge_value(name))], key=K1).wire
-            r = conn.send(wire) if tcp else k.send(wire, timeout=1.0)
+            r = conn.send(wire) if tcp else k.send(wire, timeout=UDP_TIMEOUT)
             if r is not None:
                 rcodes.append(r.rcode_text)
                 break
+            timeouts += 1
         else:
             rcodes.append(None)
     elapsed = time.monotonic() - start
     if conn:
         conn.close()
-    return elapsed, rcodes, attempts
+    return elapsed, rcodes, attempts, timeouts
 
 
 def test_each_hostile_kind_rejected(k):
@@ -196,20 +205,36 @@ RATES = [FLOOD_RATE] + ([0] if os.environ.get("HARDENING_LONG") else [])
 @pytest.mark.parametrize("rate", RATES, ids=lambda r: f"flood{r or 'max'}")
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
 def test_signed_updates_succeed_during_flood(k, tcp, rate):
+    """Below knotd's capacity every signed update succeeds (UDP with retries).
+    Above it (rate 0, long runs only) the kernel drops UDP datagrams before
+    knotd reads them, signed ones included: over UDP only the answers are
+    checked (all NOERROR) and the share answered at once is recorded; TCP
+    must still succeed every time."""
     count = scale(150, 2000, "HARDENING_SIGNED_UPDATES")
+    lossy = rate == 0 and not tcp
+    if lossy:
+        count = min(count, 200)
     proto = "tcp" if tcp else "udp"
-    base_s, base_rc, _ = signed_updates(k, count, tcp, f"base-{proto}-{time.time_ns()}")
+    base_s, base_rc, _, _ = signed_updates(k, count, tcp, f"base-{proto}-{time.time_ns()}")
     assert base_rc.count("NOERROR") == count, base_rc
     with Flood(k.port, rate=rate) as flood:
-        flood_s, flood_rc, attempts = signed_updates(k, count, tcp,
-                                                     f"flood-{proto}-{time.time_ns()}")
+        flood_s, flood_rc, attempts, timeouts = signed_updates(
+            k, count, tcp, f"flood-{proto}-{time.time_ns()}", tries=1 if lossy else 20)
     assert k.running, k.diagnostics()
-    assert flood_rc.count("NOERROR") == count, \
-        f"signed updates failed during the flood: {[r for r in flood_rc if r != 'NOERROR']}"
-    base_rate, flood_rate = count / base_s, count / flood_s
+    answered = [r for r in flood_rc if r is not None]
+    assert all(r == "NOERROR" for r in answered), \
+        f"signed updates refused during the flood: {[r for r in answered if r != 'NOERROR']}"
+    if not lossy:
+        assert len(answered) == count, f"{count - len(answered)} signed updates never answered"
+    base_rate = count / base_s
+    flood_rate = len(answered) / flood_s if answered else 0.0
+    busy = flood_s - timeouts * UDP_TIMEOUT  # time not spent waiting for lost datagrams
     record("hostile_slowdown", proto=proto, signed_updates=count, flood_rate_offered=rate,
            baseline_per_s=round(base_rate, 1), flood_per_s=round(flood_rate, 1),
-           factor=round(base_rate / flood_rate, 2), retries=attempts - count,
+           factor=round(base_rate / flood_rate, 2) if flood_rate else None,
+           udp_timeouts=timeouts, answered=len(answered),
+           factor_without_timeouts=(round(base_rate / (len(answered) / busy), 2)
+                                    if answered and busy > 0 else None),
            flood_messages_per_s_sent=round(flood.rate), cpus=os.cpu_count())
 
 
