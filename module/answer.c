@@ -9,9 +9,13 @@
 #include "module/answer.h"
 #include "module/mod-acme.h"
 
-/*! Builds the TXT RRset from live values; TTL is the smallest allowed. */
+/*!
+ * Builds the TXT RRset from live values; TTL is the smallest allowed.  The
+ * RRset is made at the first value: a miss allocates nothing.
+ */
 typedef struct {
 	knot_rrset_t *rrset;
+	const knot_dname_t *owner;
 	knot_mm_t *mm;
 	uint64_t now;
 	uint32_t max_ttl;
@@ -21,6 +25,12 @@ typedef struct {
 static int collect_value(const acme_value_t *value, void *arg)
 {
 	collect_t *c = arg;
+	if (c->rrset == NULL) {
+		c->rrset = knot_rrset_new(c->owner, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, 0, c->mm);
+		if (c->rrset == NULL) {
+			return KNOT_ENOMEM;
+		}
+	}
 	uint64_t left = (value->expires - c->now) / 1000;
 	uint32_t ttl = value->ttl;
 	if (ttl > c->max_ttl) {
@@ -35,38 +45,35 @@ static int collect_value(const acme_value_t *value, void *arg)
 	return knot_rrset_add_rdata(c->rrset, value->rdata, value->rdata_len, c->mm);
 }
 
+static knotd_in_state_t read_failed(knotd_mod_t *mod, knotd_qdata_t *qdata, int ret)
+{
+	knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)", knot_strerror(ret));
+	qdata->rcode = KNOT_RCODE_SERVFAIL;
+	return KNOTD_IN_STATE_ERROR;
+}
+
 /*! Puts the live values of \a name as one TXT RRset into the answer. */
 static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata_t *qdata,
-                                   knotd_mod_t *mod, const knot_dname_t *name,
+                                   knotd_mod_t *mod, const acme_store_key_t *key,
                                    knotd_in_state_t state, bool *below)
 {
 	collect_t c = {
+		.owner = qdata->name,
 		.mm = &pkt->mm,
 		.now = acme_now_ms(),
 		.max_ttl = ctx->max_ttl,
 		.ttl = UINT32_MAX,
 	};
-	c.rrset = knot_rrset_new(name, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, 0, &pkt->mm);
-	if (c.rrset == NULL) {
-		qdata->rcode = KNOT_RCODE_SERVFAIL;
-		return KNOTD_IN_STATE_ERROR;
-	}
-	int count = acme_store_read_slot(ctx->store, qdata->params->thread_id, name, c.now,
-	                                 collect_value, &c, below);
-	if (count < 0) {
-		knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)",
-		              knot_strerror(count));
-		qdata->rcode = KNOT_RCODE_SERVFAIL;
-		return KNOTD_IN_STATE_ERROR;
-	}
-	if (count == 0) {
+	int count = acme_store_read_key(ctx->store, qdata->params->thread_id, key, c.now,
+	                                collect_value, &c, below);
+	if (count <= 0) {
 		knot_rrset_free(c.rrset, &pkt->mm);
-		return state;
+		return (count < 0) ? read_failed(mod, qdata, count) : state;
 	}
 
 	c.rrset->ttl = c.ttl;
 	/* Owner written as a pointer to the question keeps the query's case. */
-	uint16_t hint = knot_dname_is_equal(name, knot_pkt_qname(qdata->query)) ?
+	uint16_t hint = knot_dname_is_equal(qdata->name, knot_pkt_qname(qdata->query)) ?
 	                KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
 	int ret = knot_pkt_put(pkt, hint, c.rrset, KNOT_PF_FREE);
 	if (ret == KNOT_ESPACE && qdata->params->proto == KNOTD_QUERY_PROTO_UDP) {
@@ -83,10 +90,14 @@ static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata
 	return KNOTD_IN_STATE_HIT;
 }
 
-static bool in_zone(acme_ctx_t *ctx, knotd_qdata_t *qdata)
+/*!
+ * The store's key of the name Knot looks up, if it is in the zone (a CNAME
+ * chain can lead elsewhere).
+ */
+static bool name_key(acme_ctx_t *ctx, knotd_qdata_t *qdata, acme_store_key_t *key)
 {
-	return qdata->type == KNOTD_QUERY_TYPE_NORMAL && qdata->name != NULL &&
-	       knot_dname_in_bailiwick(qdata->name, ctx->zone) >= 0;
+	return acme_store_key(qdata->name, key) == KNOT_EOK &&
+	       acme_store_key_within(key, &ctx->zone_key);
 }
 
 knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
@@ -97,28 +108,29 @@ knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 
 	/* Knot found nothing (MISS, NODATA), or ANY found zone data to add to. */
 	if (!(state == KNOTD_IN_STATE_MISS || state == KNOTD_IN_STATE_NODATA ||
-	      (state == KNOTD_IN_STATE_HIT && qtype == KNOT_RRTYPE_ANY)) ||
-	    !in_zone(ctx, qdata)) {
+	      (state == KNOTD_IN_STATE_HIT && qtype == KNOT_RRTYPE_ANY))) {
+		return state;
+	}
+
+	/* Most misses end here, without reading the database. */
+	acme_store_key_t key;
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL || qdata->name == NULL ||
+	    acme_store_absent(ctx->store, qdata->name) || !name_key(ctx, qdata, &key)) {
 		return state;
 	}
 
 	bool below = false;
 	bool *want_below = (state == KNOTD_IN_STATE_MISS) ? &below : NULL;
 	if (qtype == KNOT_RRTYPE_TXT || qtype == KNOT_RRTYPE_ANY) {
-		knotd_in_state_t next = put_values(ctx, pkt, qdata, mod, qdata->name, state,
-		                                   want_below);
+		knotd_in_state_t next = put_values(ctx, pkt, qdata, mod, &key, state, want_below);
 		if (next != state || !below) {
 			return next;
 		}
 	} else {
-		int count = acme_store_read_slot(ctx->store, qdata->params->thread_id,
-		                                 qdata->name, acme_now_ms(), NULL, NULL,
-		                                 want_below);
+		int count = acme_store_read_key(ctx->store, qdata->params->thread_id, &key,
+		                                acme_now_ms(), NULL, NULL, want_below);
 		if (count < 0) {
-			knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)",
-			              knot_strerror(count));
-			qdata->rcode = KNOT_RCODE_SERVFAIL;
-			return KNOTD_IN_STATE_ERROR;
+			return read_failed(mod, qdata, count);
 		}
 		if (count == 0 && !below) {
 			return state; /* Not ours: Knot's answer stands. */

@@ -149,6 +149,10 @@ static int acme_load(knotd_mod_t *mod)
 		ctx_free(ctx);
 		return KNOT_ENOMEM;
 	}
+	if (acme_store_key(ctx->zone, &ctx->zone_key) != KNOT_EOK) {
+		ctx_free(ctx);
+		return KNOT_EINVAL;
+	}
 	ctx->policy.lifetime = knotd_conf_mod(mod, MOD_LIFETIME).single.integer;
 	ctx->policy.max_records = knotd_conf_mod(mod, MOD_MAX_RECORDS).single.integer;
 	ctx->max_ttl = knotd_conf_mod(mod, MOD_MAX_TTL).single.integer;

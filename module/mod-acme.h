@@ -36,6 +36,7 @@ typedef struct {
 	knotd_mod_t *mod;
 	acme_store_t *store;
 	knot_dname_t *zone;       /*!< Copy of the zone name (valid in unload). */
+	acme_store_key_t zone_key;
 	char *zone_str;
 	acme_policy_t policy;     /*!< lifetime, max-records */
 	uint32_t max_ttl;

@@ -168,26 +168,81 @@ static uint8_t ascii_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
+/*!
+ * ASCII letters to lower case in place, eight bytes at a time: a byte gets
+ * 0x20 when it is below 0x80, at least 'A' and at most 'Z'.  Label lengths
+ * (at most 63) are below 'A' and stay as they are.
+ */
+static void lower_ascii(uint8_t *data, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, data + i, 8);
+		uint64_t low7 = w & ~high;
+		uint64_t ge_a = low7 + (0x80 - 'A') * ones;
+		uint64_t gt_z = low7 + (0x7f - 'Z') * ones;
+		w |= ((ge_a ^ gt_z) & ~w & high) >> 2;
+		memcpy(data + i, &w, 8);
+	}
+	for (; i < len; i++) {
+		data[i] = ascii_lower(data[i]);
+	}
+}
+
+/*!
+ * Offsets of the labels of \a name, leaf first; returns their number, or -1
+ * if \a name is not an uncompressed wire name within the limits.  The query
+ * path runs this for every answer in a module zone: the form is checked in
+ * the same single pass that finds the labels.
+ */
+static int name_labels(const knot_dname_t *name, uint8_t starts[KNOT_DNAME_MAXLABELS])
+{
+	int count = 0;
+	size_t pos = 0;
+	while (name[pos] != 0) {
+		if (name[pos] > KNOT_DNAME_MAXLABELLEN || count == KNOT_DNAME_MAXLABELS) {
+			return -1;
+		}
+		starts[count++] = pos;
+		pos += 1 + name[pos];
+		if (pos >= KNOT_DNAME_MAXLEN) {
+			return -1;
+		}
+	}
+	return count;
+}
+
 /*! Owner key of \a name (see file comment); returns its length or -1. */
 static int owner_key(const knot_dname_t *name, uint8_t *out)
 {
-	if (name == NULL || knot_dname_wire_check(name, name + KNOT_DNAME_MAXLEN, NULL) <= 0) {
+	uint8_t starts[KNOT_DNAME_MAXLABELS];
+	int count = (name != NULL) ? name_labels(name, starts) : -1;
+	if (count < 0) {
 		return -1;
-	}
-	const uint8_t *labels[KNOT_DNAME_MAXLABELS];
-	int count = 0;
-	for (const uint8_t *l = name; *l != 0; l = knot_wire_next_label(l, NULL)) {
-		labels[count++] = l;
 	}
 	int len = 0;
 	while (count-- > 0) {
-		const uint8_t *l = labels[count];
-		out[len++] = l[0];
-		for (int i = 1; i <= l[0]; i++) {
-			out[len++] = ascii_lower(l[i]);
-		}
+		const uint8_t *l = name + starts[count];
+		memcpy(out + len, l, 1 + l[0]);
+		len += 1 + l[0];
 	}
+	lower_ascii(out, len);
 	return len;
+}
+
+int acme_store_key(const knot_dname_t *name, acme_store_key_t *key)
+{
+	if (key == NULL) {
+		return KNOT_EINVAL;
+	}
+	int len = owner_key(name, key->data);
+	if (len < 0) {
+		return KNOT_EINVAL;
+	}
+	key->len = len;
+	return KNOT_EOK;
 }
 
 /*! Owner name (lower case, wire form) from an owner key. */
@@ -255,29 +310,83 @@ static filter_t *filter_new(uint64_t entries)
 	return f;
 }
 
-static uint64_t filter_hash(const uint8_t *key, size_t len)
+/*
+ * The filter hashes a name label by label from the root, so that one pass
+ * over an owner key yields the hashes of all its ancestors, and a query name
+ * is hashed straight from the wire without building its key.  Bytes are
+ * folded with 0x20, which makes the hash case-insensitive (a collision it
+ * adds is only a false positive).
+ */
+#define HASH_SEED	0x9e3779b97f4a7c15ULL
+#define HASH_FOLD	0x2020202020202020ULL
+
+static uint64_t hash_mix(uint64_t h, uint64_t w)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix. */
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ key[i]) * 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
+	h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
 }
 
-static bool filter_has(const filter_t *f, const uint8_t *key, size_t len)
+static uint64_t load64_folded(const uint8_t *p)
 {
-	uint64_t h = filter_hash(key, len);
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w | HASH_FOLD;
+}
+
+static uint64_t load32_folded(const uint8_t *p)
+{
+	uint32_t w;
+	memcpy(&w, p, sizeof(w));
+	return w | (uint32_t)HASH_FOLD;
+}
+
+/*!
+ * Adds one label (length byte and bytes) to the hash.  Labels are short: the
+ * last bytes are read as one word overlapping the one before (never past the
+ * label), not byte by byte.
+ */
+static uint64_t hash_label(uint64_t h, const uint8_t *label)
+{
+	size_t n = 1 + label[0];
+	if (n < 4) {
+		uint64_t w = label[0] | (uint64_t)label[n / 2] << 8 | (uint64_t)label[n - 1] << 16;
+		return hash_mix(h, w | HASH_FOLD);
+	}
+	if (n <= 8) {
+		return hash_mix(h, load32_folded(label) | load32_folded(label + n - 4) << 32);
+	}
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		h = hash_mix(h, load64_folded(label + i));
+	}
+	return hash_mix(h, load64_folded(label + n - 8));
+}
+
+static uint64_t hash_final(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+/*! Hash of an owner key. */
+static uint64_t key_hash(const uint8_t *key, size_t len)
+{
+	uint64_t h = HASH_SEED;
+	for (size_t pos = 0; pos < len; pos += 1 + key[pos]) {
+		h = hash_label(h, key + pos);
+	}
+	return hash_final(h);
+}
+
+static bool filter_has(const filter_t *f, uint64_t h)
+{
 	uint64_t b1 = h & f->mask, b2 = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL & f->mask;
 	return (atomic_load_explicit(&f->bits[b1 / 64], memory_order_relaxed) & (1ULL << (b1 % 64))) &&
 	       (atomic_load_explicit(&f->bits[b2 / 64], memory_order_relaxed) & (1ULL << (b2 % 64)));
 }
 
-static void filter_set(filter_t *f, const uint8_t *key, size_t len)
+static void filter_set(filter_t *f, uint64_t h)
 {
-	uint64_t h = filter_hash(key, len);
 	uint64_t b1 = h & f->mask, b2 = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL & f->mask;
 	atomic_fetch_or(&f->bits[b1 / 64], 1ULL << (b1 % 64));
 	atomic_fetch_or(&f->bits[b2 / 64], 1ULL << (b2 % 64));
@@ -286,9 +395,10 @@ static void filter_set(filter_t *f, const uint8_t *key, size_t len)
 /*! Adds an owner key and its ancestors' keys. */
 static void filter_add_owner(filter_t *f, const uint8_t *okey, size_t olen)
 {
-	for (size_t pos = 0; pos < olen; ) {
-		pos += 1 + okey[pos];
-		filter_set(f, okey, pos);
+	uint64_t h = HASH_SEED;
+	for (size_t pos = 0; pos < olen; pos += 1 + okey[pos]) {
+		h = hash_label(h, okey + pos);
+		filter_set(f, hash_final(h));
 	}
 	atomic_fetch_add(&f->entries, 1);
 }
@@ -334,7 +444,7 @@ static bool filter_behind(acme_store_t *store)
 }
 
 /*! True if nothing is stored at or below the owner key (filter trusted). */
-static bool filter_absent(acme_store_t *store, const uint8_t *okey, size_t olen)
+static bool filter_absent(acme_store_t *store, uint64_t hash)
 {
 	/*
 	 * The covered id before the filter itself: a rebuild swaps the filter
@@ -347,7 +457,7 @@ static bool filter_absent(acme_store_t *store, const uint8_t *okey, size_t olen)
 		return false;
 	}
 	filter_t *f = atomic_load(&store->filter);
-	return f != NULL && !filter_has(f, okey, olen);
+	return f != NULL && !filter_has(f, hash);
 }
 
 /*!
@@ -571,37 +681,70 @@ static int slot_begin(acme_store_t *store, int slot, MDB_cursor **cur)
 int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
                          uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
-	if (store == NULL || owner == NULL) {
+	if (store == NULL) {
 		return KNOT_EINVAL;
 	}
-	uint8_t okey[OWNER_KEY_MAX];
-	int olen = owner_key(owner, okey);
-	if (olen < 0) {
-		return KNOT_EINVAL;
+	acme_store_key_t key;
+	int ret = acme_store_key(owner, &key);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
-	if (filter_absent(store, okey, olen)) {
+	if (filter_absent(store, key_hash(key.data, key.len))) {
 		if (below != NULL) {
 			*below = false;
 		}
 		return 0;
 	}
-	if (slot < 0 || slot >= ACME_STORE_SLOTS) {
-		MDB_txn *txn;
-		int ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
-		if (ret != MDB_SUCCESS) {
-			return mdb_to_knot(ret);
-		}
-		ret = txn_read(txn, store, owner, now, cb, ctx, below);
-		mdb_txn_abort(txn);
-		return ret;
+	return acme_store_read_key(store, slot, &key, now, cb, ctx, below);
+}
+
+bool acme_store_absent(acme_store_t *store, const knot_dname_t *name)
+{
+	if (store == NULL || name == NULL) {
+		return false;
+	}
+	uint8_t starts[KNOT_DNAME_MAXLABELS];
+	int count = name_labels(name, starts);
+	if (count < 0) {
+		return false;
+	}
+	uint64_t h = HASH_SEED;
+	while (count-- > 0) {
+		h = hash_label(h, name + starts[count]);
+	}
+	return filter_absent(store, hash_final(h));
+}
+
+int acme_store_read_key(acme_store_t *store, int slot, const acme_store_key_t *key,
+                        uint64_t now, acme_value_cb cb, void *ctx, bool *below)
+{
+	if (store == NULL || key == NULL) {
+		return KNOT_EINVAL;
 	}
 	MDB_cursor *cur;
-	int ret = slot_begin(store, slot, &cur);
+	MDB_txn *txn = NULL;
+	int ret;
+	if (slot < 0 || slot >= ACME_STORE_SLOTS) {
+		ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
+		if (ret == MDB_SUCCESS) {
+			ret = mdb_cursor_open(txn, store->values, &cur);
+			if (ret != MDB_SUCCESS) {
+				mdb_txn_abort(txn);
+			}
+		}
+	} else {
+		ret = slot_begin(store, slot, &cur);
+	}
 	if (ret != MDB_SUCCESS) {
 		return mdb_to_knot(ret);
 	}
-	ret = cursor_read(cur, okey, olen, now, cb, ctx, below);
-	mdb_txn_reset(store->readers[slot].txn);
+	ret = cursor_read(cur, key->data, key->len, now, cb, ctx, below);
+	if (txn != NULL) {
+		mdb_cursor_close(cur);
+		mdb_txn_abort(txn);
+	} else {
+		mdb_txn_reset(store->readers[slot].txn);
+	}
 	return ret;
 }
 

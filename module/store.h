@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <libknot/libknot.h>
 
@@ -93,6 +94,26 @@ const char *acme_store_path(const acme_store_t *store);
 uint64_t acme_now_ms(void);
 
 /*!
+ * A name as the store orders it: its labels from the root down, lower case,
+ * each preceded by its length.  A name at or below another has the other's
+ * key as a prefix.
+ */
+typedef struct {
+	uint8_t len;
+	uint8_t data[KNOT_DNAME_MAXLEN];
+} acme_store_key_t;
+
+/*! Key of \a name; KNOT_EINVAL if it is not an uncompressed wire name. */
+int acme_store_key(const knot_dname_t *name, acme_store_key_t *key);
+
+/*! Whether \a key is \a apex's key or that of a name below it. */
+static inline bool acme_store_key_within(const acme_store_key_t *key,
+                                         const acme_store_key_t *apex)
+{
+	return key->len >= apex->len && memcmp(key->data, apex->data, apex->len) == 0;
+}
+
+/*!
  * Reads the live values of \a owner (case-insensitive) in one read transaction.
  *
  * \param below  If not NULL, set to true when \a owner has no live value but
@@ -116,6 +137,19 @@ int acme_store_read(acme_store_t *store, const knot_dname_t *owner, uint64_t now
  */
 int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
                          uint64_t now, acme_value_cb cb, void *ctx, bool *below);
+
+/*!
+ * True if the store surely has no value at or below \a name, known without
+ * reading the database (an in-memory filter); false if it may have one.
+ */
+bool acme_store_absent(acme_store_t *store, const knot_dname_t *name);
+
+/*!
+ * acme_store_read_slot() of a name given by its key, straight from the
+ * database (after acme_store_absent() said it may be there).
+ */
+int acme_store_read_key(acme_store_t *store, int slot, const acme_store_key_t *key,
+                        uint64_t now, acme_value_cb cb, void *ctx, bool *below);
 
 /*!
  * Walks the live values of \a apex and every name below it (all names if

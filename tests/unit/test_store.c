@@ -537,6 +537,61 @@ static void negative_filter(void **state)
 	}
 }
 
+/*!
+ * The query path asks the filter by wire name before it builds a key: a name
+ * written in any case, its ancestors and labels of every length (the hash
+ * reads short and long labels differently) are never reported absent once
+ * written; malformed names are never reported absent either.
+ */
+static void absent_by_name(void **state)
+{
+	fixture_t *f = *state;
+	acme_store_opts_t opts = { .create = true };
+	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	uint64_t now = acme_now_ms();
+	static const char *names[] = {
+		"a.example", "ab.example", "abcdefg.example", "abcdefgh.example",
+		"_acme-challenge.www.Example.COM.alias.example",
+		"0123456789012345678901234567890123456789012345678901234567890ab.example",
+	};
+	static const char *same[] = {
+		"A.EXAMPLE", "aB.example", "ABCDEFG.example", "abcdEFGH.example",
+		"_ACME-challenge.WWW.example.com.alias.EXAMPLE",
+		"0123456789012345678901234567890123456789012345678901234567890AB.example",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_true(acme_store_absent(f->store, dn(same[i])));
+		assert_int_equal(ADD(f->store, names[i], "v", 60, now, NULL), KNOT_EOK);
+		assert_false(acme_store_absent(f->store, dn(names[i])));
+		assert_false(acme_store_absent(f->store, dn(same[i])));
+	}
+	assert_false(acme_store_absent(f->store, dn("example")));
+	assert_false(acme_store_absent(f->store, dn("alias.example")));
+	assert_false(acme_store_absent(f->store, dn("com.alias.example")));
+	assert_true(acme_store_absent(f->store, dn("other.alias.example")));
+	assert_true(acme_store_absent(f->store, dn("b.a.example")));
+
+	/* A compression pointer, an over-long label: not a name to decide on. */
+	static const uint8_t pointer[] = { 1, 'a', 0xc0, 0x0c };
+	static const uint8_t long_label[] = { 64, 'a' };
+	acme_store_key_t key;
+	assert_false(acme_store_absent(f->store, pointer));
+	assert_int_equal(acme_store_key(pointer, &key), KNOT_EINVAL);
+	assert_false(acme_store_absent(f->store, long_label));
+	assert_int_equal(acme_store_key(long_label, &key), KNOT_EINVAL);
+
+	/* Keys: lower case, and a name's key starts with its ancestors'. */
+	acme_store_key_t apex, other;
+	assert_int_equal(acme_store_key(dn("Alias.EXAMPLE"), &apex), KNOT_EOK);
+	assert_int_equal(acme_store_key(dn("x.y.alias.example"), &key), KNOT_EOK);
+	assert_int_equal(acme_store_key(dn("x.aliasx.example"), &other), KNOT_EOK);
+	assert_memory_equal(apex.data, "\x07""example\x05""alias", apex.len);
+	assert_true(acme_store_key_within(&key, &apex));
+	assert_true(acme_store_key_within(&apex, &apex));
+	assert_false(acme_store_key_within(&apex, &key));
+	assert_false(acme_store_key_within(&other, &apex));
+}
+
 /*! A database of another format version is refused, not misread. */
 static void format_version(void **state)
 {
@@ -1691,6 +1746,7 @@ int main(void)
 		T_DIR(open_read_only),
 		T(concurrent_writers),
 		T_DIR(negative_filter),
+		T_DIR(absent_by_name),
 		T_DIR(format_version),
 		T(read_slot),
 		T_DIR(asynchronous_mode),
