@@ -167,6 +167,23 @@ static bool peer_matches(const acme_acl_peer_t *peer, const acme_acl_update_t *u
 	return false;
 }
 
+/*! The first peer matching address and key; *key as in peer_matches(). */
+static bool peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *update,
+                       const acme_acl_key_t **key)
+{
+	bool found = false;
+	for (size_t i = 0; i < rule->peer_count && !found; i++) {
+		found = peer_matches(&rule->peers[i], update, rule->deny, key);
+	}
+	return found;
+}
+
+bool acme_acl_peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *update)
+{
+	const acme_acl_key_t *key;
+	return rule != NULL && update != NULL && peer_found(rule, update, &key);
+}
+
 acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
                                        const acme_acl_update_t *update,
                                        const acme_acl_key_t **key)
@@ -179,12 +196,7 @@ acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
 		return ACME_ACL_DENY;
 	}
 
-	/* The first peer matching address and key. */
-	bool peer_found = false;
-	for (size_t i = 0; i < rule->peer_count && !peer_found; i++) {
-		peer_found = peer_matches(&rule->peers[i], update, rule->deny, &matched);
-	}
-	if (!peer_found) {
+	if (!peer_found(rule, update, &matched)) {
 		return ACME_ACL_NEXT;
 	}
 

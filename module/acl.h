@@ -120,6 +120,14 @@ typedef enum {
 } acme_acl_verdict_t;
 
 /*!
+ * The first step of acme_acl_rule_check(): does a peer of the rule match the
+ * update's source address and key (with the rule's `deny`, which lets a peer
+ * without keys match signed messages)?  The rule's actions and update items
+ * are not looked at, so a caller may load them only when this is true.
+ */
+bool acme_acl_peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *update);
+
+/*!
  * Verdict of one rule for an update.
  *
  * \param rule    The rule.

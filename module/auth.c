@@ -72,14 +72,18 @@ static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
 	}
 }
 
-/*! A `key:` entry by its id (the key name). */
-static acme_acl_key_t key_get(knotd_mod_t *mod, const knotd_conf_val_t *ref)
+/*!
+ * A `key:` entry by its id (the key name).  Its algorithm is read only for
+ * the message's key: another name cannot match whatever its algorithm.
+ */
+static acme_acl_key_t key_get(knotd_mod_t *mod, const knotd_conf_val_t *ref,
+                              const acme_acl_update_t *update)
 {
-	knotd_conf_t id = conf_id(ref->data, ref->data_len);
-	acme_acl_key_t key = {
-		.name = ref->data,
-		.algorithm = knotd_conf(mod, C_KEY, C_ALG, &id).single.option,
-	};
+	acme_acl_key_t key = { .name = ref->data };
+	if (update->key_name != NULL && knot_dname_is_case_equal(ref->data, update->key_name)) {
+		knotd_conf_t id = conf_id(ref->data, ref->data_len);
+		key.algorithm = knotd_conf(mod, C_KEY, C_ALG, &id).single.option;
+	}
 	return key;
 }
 
@@ -104,7 +108,8 @@ static void rule_buf_clear(rule_buf_t *buf)
 
 /*! Appends the peer of one remote (its addresses, its key). */
 static int add_remote_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_val_t *rmt,
-                           const struct sockaddr_storage *remote)
+                           const struct sockaddr_storage *remote,
+                           const acme_acl_update_t *update)
 {
 	if (buf->rule.peer_count == buf->peer_cap) {
 		size_t cap = buf->peer_cap ? 2 * buf->peer_cap : 4;
@@ -131,10 +136,13 @@ static int add_remote_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_v
 		peer->addr_match = addr_equal(&addrs.multi[j].addr, remote);
 	}
 	knotd_conf_free(&addrs);
+	if (!peer->addr_match) {
+		return KNOT_EOK; /* Its key does not matter. */
+	}
 
 	knotd_conf_t key = knotd_conf(mod, C_RMT, C_KEY, &id);
 	if (key.count > 0) {
-		buf->keys[i] = key_get(mod, &key.single);
+		buf->keys[i] = key_get(mod, &key.single, update);
 		peer->key_count = 1; /* peer->keys set once the arrays stop moving. */
 	}
 
@@ -146,7 +154,8 @@ static int add_remote_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_v
  * remotes in order) or else a `remote`, as Knot's conf_mix_iter walks them.
  */
 static int load_remote_peers(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *rmts,
-                             const struct sockaddr_storage *remote)
+                             const struct sockaddr_storage *remote,
+                             const acme_acl_update_t *update)
 {
 	int ret = KNOT_EOK;
 	for (size_t i = 0; i < rmts->count && ret == KNOT_EOK; i++) {
@@ -154,10 +163,10 @@ static int load_remote_peers(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf
 		knotd_conf_t group = knotd_conf(mod, C_RMTS, C_RMT, &id);
 		if (group.count > 0) {
 			for (size_t j = 0; j < group.count && ret == KNOT_EOK; j++) {
-				ret = add_remote_peer(mod, buf, &group.multi[j], remote);
+				ret = add_remote_peer(mod, buf, &group.multi[j], remote, update);
 			}
 		} else {
-			ret = add_remote_peer(mod, buf, &rmts->multi[i], remote);
+			ret = add_remote_peer(mod, buf, &rmts->multi[i], remote, update);
 		}
 		knotd_conf_free(&group);
 	}
@@ -169,7 +178,8 @@ static int load_remote_peers(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf
 
 /*! The single peer of an entry without `remote`: its addresses and keys. */
 static int load_own_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *acl_id,
-                         const struct sockaddr_storage *remote)
+                         const struct sockaddr_storage *remote,
+                         const acme_acl_update_t *update)
 {
 	buf->peers = calloc(1, sizeof(*buf->peers));
 	if (buf->peers == NULL) {
@@ -182,6 +192,9 @@ static int load_own_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *
 	knotd_conf_t addrs = knotd_conf(mod, C_ACL, C_ADDR, acl_id);
 	peer->addr_match = (addrs.count == 0) || knotd_conf_addr_range_match(&addrs, remote);
 	knotd_conf_free(&addrs);
+	if (!peer->addr_match) {
+		return KNOT_EOK; /* Its keys do not matter. */
+	}
 
 	int ret = KNOT_EOK;
 	knotd_conf_t keys = knotd_conf(mod, C_ACL, C_KEY, acl_id);
@@ -191,7 +204,7 @@ static int load_own_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *
 			ret = KNOT_ENOMEM;
 		} else {
 			for (size_t i = 0; i < keys.count; i++) {
-				buf->keys[i] = key_get(mod, &keys.multi[i]);
+				buf->keys[i] = key_get(mod, &keys.multi[i], update);
 			}
 			peer->keys = buf->keys;
 			peer->key_count = keys.count;
@@ -234,6 +247,9 @@ static int load_update_items(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf
 
 	/* Single-valued options come with their defaults when not set. */
 	rule->owner = knotd_conf(mod, C_ACL, C_UPDATE_OWNER, acl_id).single.option;
+	if (rule->owner == ACME_ACL_OWNER_NONE) {
+		return KNOT_EOK; /* update-owner-match only counts with an owner. */
+	}
 	rule->owner_match = knotd_conf(mod, C_ACL, C_UPDATE_OWNER_MATCH, acl_id).single.option;
 	if (rule->owner != ACME_ACL_OWNER_NAME) {
 		return KNOT_EOK;
@@ -258,25 +274,44 @@ static int load_update_items(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf
 	return ret;
 }
 
-/*! Resolves one acl entry (by its id) for acl.c. */
+/*!
+ * Resolves one acl entry (by its id) for acl.c, in the order Knot checks an
+ * entry, reading each item only when the ones before did not already rule
+ * the entry out: the peers (addresses, then keys), `deny`, then `action` and
+ * the update items.  *applies is false when the entry cannot match.
+ */
 static int rule_load(knotd_mod_t *mod, const knotd_conf_val_t *ref,
-                     const struct sockaddr_storage *remote, rule_buf_t *buf)
+                     const struct sockaddr_storage *remote,
+                     const acme_acl_update_t *update, rule_buf_t *buf, bool *applies)
 {
 	memset(buf, 0, sizeof(*buf));
+	*applies = false;
 	knotd_conf_t id = conf_id(ref->data, ref->data_len);
 	acme_acl_rule_t *rule = &buf->rule;
 
 	int ret;
 	knotd_conf_t rmts = knotd_conf(mod, C_ACL, C_RMT, &id);
 	if (rmts.count > 0) {
-		ret = load_remote_peers(mod, buf, &rmts, remote);
+		ret = load_remote_peers(mod, buf, &rmts, remote, update);
 		rule->peers = buf->peers;
 	} else {
-		ret = load_own_peer(mod, buf, &id, remote);
+		ret = load_own_peer(mod, buf, &id, remote, update);
 	}
 	knotd_conf_free(&rmts);
 	if (ret != KNOT_EOK) {
 		return ret;
+	}
+	bool addr_match = false;
+	for (size_t i = 0; i < rule->peer_count; i++) {
+		addr_match |= rule->peers[i].addr_match;
+	}
+	if (!addr_match) {
+		return KNOT_EOK;
+	}
+
+	rule->deny = knotd_conf(mod, C_ACL, C_DENY, &id).single.boolean;
+	if (!acme_acl_peer_found(rule, update)) {
+		return KNOT_EOK;
 	}
 
 	knotd_conf_t actions = knotd_conf(mod, C_ACL, C_ACTION, &id);
@@ -288,8 +323,7 @@ static int rule_load(knotd_mod_t *mod, const knotd_conf_val_t *ref,
 	}
 	knotd_conf_free(&actions);
 
-	rule->deny = knotd_conf(mod, C_ACL, C_DENY, &id).single.boolean;
-
+	*applies = true;
 	return load_update_items(mod, buf, &id);
 }
 
@@ -309,8 +343,9 @@ static int acl_check(knotd_mod_t *mod, const knot_dname_t *zone,
 	acme_acl_verdict_t verdict = ACME_ACL_NEXT;
 	for (size_t i = 0; i < acls.count && verdict == ACME_ACL_NEXT; i++) {
 		rule_buf_t buf;
-		ret = rule_load(mod, &acls.multi[i], remote, &buf);
-		if (ret == KNOT_EOK) {
+		bool applies;
+		ret = rule_load(mod, &acls.multi[i], remote, update, &buf, &applies);
+		if (ret == KNOT_EOK && applies) {
 			const acme_acl_key_t *matched = NULL;
 			verdict = acme_acl_rule_check(&buf.rule, update, &matched);
 			if (verdict == ACME_ACL_ALLOW && matched != NULL) {

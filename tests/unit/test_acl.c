@@ -240,6 +240,45 @@ static void signed_vs_keyless_rule(void **state)
 	assert_true(acme_acl_allows(rules, 2, &u2, NULL));
 }
 
+/*!
+ * acme_acl_peer_found() is the peer step alone: auth.c loads an entry's
+ * actions and update items only when it says yes, so it must agree with the
+ * whole check whatever those items are.
+ */
+static void peer_step_alone(void **state)
+{
+	(void)state;
+	ONE_TXT(u);
+	acme_acl_update_t signed_u = update(u_rrs, 1, "acme.key.");
+	acme_acl_update_t other_key = update(u_rrs, 1, "other.key.");
+	acme_acl_update_t unsigned_u = update(u_rrs, 1, NULL);
+	acme_acl_key_t k = { dn("acme.key."), ALG };
+	acme_acl_peer_t keyed = { .addr_match = true, .keys = &k, .key_count = 1 };
+	acme_acl_peer_t far = { .addr_match = false, .keys = &k, .key_count = 1 };
+
+	/* No action, no update item: only the peers are looked at. */
+	acme_acl_rule_t r = { .peers = &keyed, .peer_count = 1 };
+	assert_true(acme_acl_peer_found(&r, &signed_u));
+	assert_false(acme_acl_peer_found(&r, &other_key));
+	assert_false(acme_acl_peer_found(&r, &unsigned_u));
+	r.peers = &far;
+	assert_false(acme_acl_peer_found(&r, &signed_u));
+
+	/* A keyless peer: unsigned messages, and signed ones only with deny. */
+	r.peers = &ANYONE;
+	assert_true(acme_acl_peer_found(&r, &unsigned_u));
+	assert_false(acme_acl_peer_found(&r, &signed_u));
+	r.deny = true;
+	assert_true(acme_acl_peer_found(&r, &signed_u));
+
+	/* Whenever the peer step fails, the whole check says NEXT. */
+	acme_acl_rule_t full = allow_rule(&keyed);
+	full.peers = &far;
+	assert_false(acme_acl_peer_found(&full, &signed_u));
+	assert_int_equal(check(&full, &signed_u), ACME_ACL_NEXT);
+	assert_false(acme_acl_peer_found(NULL, &signed_u));
+}
+
 /* Tests: actions, deny, order. */
 
 static void actions(void **state)
@@ -563,6 +602,7 @@ int main(void)
 		cmocka_unit_test_teardown(address, free_names),
 		cmocka_unit_test_teardown(keys, free_names),
 		cmocka_unit_test_teardown(signed_vs_keyless_rule, free_names),
+		cmocka_unit_test_teardown(peer_step_alone, free_names),
 		cmocka_unit_test_teardown(actions, free_names),
 		cmocka_unit_test_teardown(deny_and_order, free_names),
 		cmocka_unit_test_teardown(update_type, free_names),
