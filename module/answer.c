@@ -90,16 +90,6 @@ static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata
 	return KNOTD_IN_STATE_HIT;
 }
 
-/*!
- * The store's key of the name Knot looks up, if it is in the zone (a CNAME
- * chain can lead elsewhere).
- */
-static bool name_key(acme_ctx_t *ctx, knotd_qdata_t *qdata, acme_store_key_t *key)
-{
-	return acme_store_key(qdata->name, key) == KNOT_EOK &&
-	       acme_store_key_within(key, &ctx->zone_key);
-}
-
 knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                              knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
@@ -112,10 +102,14 @@ knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
-	/* Most misses end here, without reading the database. */
+	/*
+	 * Most misses end here, without reading the database; a CNAME chain can
+	 * lead out of the zone.
+	 */
 	acme_store_key_t key;
-	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL || qdata->name == NULL ||
-	    acme_store_absent(ctx->store, qdata->name) || !name_key(ctx, qdata, &key)) {
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL ||
+	    !acme_store_find_key(ctx->store, qdata->name, &key) ||
+	    !acme_store_key_within(&key, &ctx->zone_key)) {
 		return state;
 	}
 

@@ -214,14 +214,10 @@ static int name_labels(const knot_dname_t *name, uint8_t starts[KNOT_DNAME_MAXLA
 	return count;
 }
 
-/*! Owner key of \a name (see file comment); returns its length or -1. */
-static int owner_key(const knot_dname_t *name, uint8_t *out)
+/*! Owner key from the label offsets of a name (see name_labels()). */
+static int key_from_labels(const knot_dname_t *name, const uint8_t *starts, int count,
+                           uint8_t *out)
 {
-	uint8_t starts[KNOT_DNAME_MAXLABELS];
-	int count = (name != NULL) ? name_labels(name, starts) : -1;
-	if (count < 0) {
-		return -1;
-	}
 	int len = 0;
 	while (count-- > 0) {
 		const uint8_t *l = name + starts[count];
@@ -230,6 +226,14 @@ static int owner_key(const knot_dname_t *name, uint8_t *out)
 	}
 	lower_ascii(out, len);
 	return len;
+}
+
+/*! Owner key of \a name (see file comment); returns its length or -1. */
+static int owner_key(const knot_dname_t *name, uint8_t *out)
+{
+	uint8_t starts[KNOT_DNAME_MAXLABELS];
+	int count = (name != NULL) ? name_labels(name, starts) : -1;
+	return (count < 0) ? -1 : key_from_labels(name, starts, count, out);
 }
 
 int acme_store_key(const knot_dname_t *name, acme_store_key_t *key)
@@ -698,9 +702,9 @@ int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owne
 	return acme_store_read_key(store, slot, &key, now, cb, ctx, below);
 }
 
-bool acme_store_absent(acme_store_t *store, const knot_dname_t *name)
+bool acme_store_find_key(acme_store_t *store, const knot_dname_t *name, acme_store_key_t *key)
 {
-	if (store == NULL || name == NULL) {
+	if (store == NULL || name == NULL || key == NULL) {
 		return false;
 	}
 	uint8_t starts[KNOT_DNAME_MAXLABELS];
@@ -709,10 +713,14 @@ bool acme_store_absent(acme_store_t *store, const knot_dname_t *name)
 		return false;
 	}
 	uint64_t h = HASH_SEED;
-	while (count-- > 0) {
-		h = hash_label(h, name + starts[count]);
+	for (int i = count - 1; i >= 0; i--) {
+		h = hash_label(h, name + starts[i]);
 	}
-	return filter_absent(store, hash_final(h));
+	if (filter_absent(store, hash_final(h))) {
+		return false;
+	}
+	key->len = key_from_labels(name, starts, count, key->data);
+	return true;
 }
 
 int acme_store_read_key(acme_store_t *store, int slot, const acme_store_key_t *key,

@@ -139,14 +139,17 @@ int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owne
                          uint64_t now, acme_value_cb cb, void *ctx, bool *below);
 
 /*!
- * True if the store surely has no value at or below \a name, known without
- * reading the database (an in-memory filter); false if it may have one.
+ * The first step of a read on the query path: false when the store surely
+ * has no value at or below \a name, known from an in-memory filter without
+ * reading the database (or when \a name is not an uncompressed wire name);
+ * otherwise true, with \a key set to the name's key for
+ * acme_store_read_key().  The name is walked once for both.
  */
-bool acme_store_absent(acme_store_t *store, const knot_dname_t *name);
+bool acme_store_find_key(acme_store_t *store, const knot_dname_t *name, acme_store_key_t *key);
 
 /*!
  * acme_store_read_slot() of a name given by its key, straight from the
- * database (after acme_store_absent() said it may be there).
+ * database (after acme_store_find_key() said it may be there).
  */
 int acme_store_read_key(acme_store_t *store, int slot, const acme_store_key_t *key,
                         uint64_t now, acme_value_cb cb, void *ctx, bool *below);

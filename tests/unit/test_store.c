@@ -538,12 +538,26 @@ static void negative_filter(void **state)
 }
 
 /*!
- * The query path asks the filter by wire name before it builds a key: a name
- * written in any case, its ancestors and labels of every length (the hash
- * reads short and long labels differently) are never reported absent once
- * written; malformed names are never reported absent either.
+ * The query path asks the filter by wire name and gets the key from the same
+ * walk: a name written in any case, its ancestors and labels of every length
+ * (the hash reads short and long labels differently) are always found once
+ * written, with the key acme_store_key() gives; malformed names never are.
  */
-static void absent_by_name(void **state)
+
+/*! acme_store_find_key(), checking the key it sets against acme_store_key(). */
+static bool found(acme_store_t *store, const char *name)
+{
+	acme_store_key_t key, expected;
+	if (!acme_store_find_key(store, dn(name), &key)) {
+		return false;
+	}
+	assert_int_equal(acme_store_key(dn(name), &expected), KNOT_EOK);
+	assert_int_equal(key.len, expected.len);
+	assert_memory_equal(key.data, expected.data, key.len);
+	return true;
+}
+
+static void find_by_name(void **state)
 {
 	fixture_t *f = *state;
 	acme_store_opts_t opts = { .create = true };
@@ -560,24 +574,24 @@ static void absent_by_name(void **state)
 		"0123456789012345678901234567890123456789012345678901234567890AB.example",
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		assert_true(acme_store_absent(f->store, dn(same[i])));
+		assert_false(found(f->store, same[i]));
 		assert_int_equal(ADD(f->store, names[i], "v", 60, now, NULL), KNOT_EOK);
-		assert_false(acme_store_absent(f->store, dn(names[i])));
-		assert_false(acme_store_absent(f->store, dn(same[i])));
+		assert_true(found(f->store, names[i]));
+		assert_true(found(f->store, same[i]));
 	}
-	assert_false(acme_store_absent(f->store, dn("example")));
-	assert_false(acme_store_absent(f->store, dn("alias.example")));
-	assert_false(acme_store_absent(f->store, dn("com.alias.example")));
-	assert_true(acme_store_absent(f->store, dn("other.alias.example")));
-	assert_true(acme_store_absent(f->store, dn("b.a.example")));
+	assert_true(found(f->store, "example"));
+	assert_true(found(f->store, "alias.example"));
+	assert_true(found(f->store, "com.alias.example"));
+	assert_false(found(f->store, "other.alias.example"));
+	assert_false(found(f->store, "b.a.example"));
 
-	/* A compression pointer, an over-long label: not a name to decide on. */
+	/* A compression pointer, an over-long label: not a name to look up. */
 	static const uint8_t pointer[] = { 1, 'a', 0xc0, 0x0c };
 	static const uint8_t long_label[] = { 64, 'a' };
 	acme_store_key_t key;
-	assert_false(acme_store_absent(f->store, pointer));
+	assert_false(acme_store_find_key(f->store, pointer, &key));
 	assert_int_equal(acme_store_key(pointer, &key), KNOT_EINVAL);
-	assert_false(acme_store_absent(f->store, long_label));
+	assert_false(acme_store_find_key(f->store, long_label, &key));
 	assert_int_equal(acme_store_key(long_label, &key), KNOT_EINVAL);
 
 	/* Keys: lower case, and a name's key starts with its ancestors'. */
@@ -1746,7 +1760,7 @@ int main(void)
 		T_DIR(open_read_only),
 		T(concurrent_writers),
 		T_DIR(negative_filter),
-		T_DIR(absent_by_name),
+		T_DIR(find_by_name),
 		T_DIR(format_version),
 		T(read_slot),
 		T_DIR(asynchronous_mode),
