@@ -3,31 +3,17 @@
 on teardown; a failing test's report carries the tail of knotd's log."""
 
 import os
-import subprocess
 
 import pytest
 
 from harden_util import KNOT_ACME, LONG
-from ddns_util import ddns_factory  # noqa: F401  (fixture)
-from knotd import KNOTD, MOD_ACME_SO
+from ddns_util import (ddns_factory, knotd_report_header,  # noqa: F401  (fixture, hook)
+                       pytest_runtest_makereport)
+from knotd import MOD_ACME_SO
 
 
 def pytest_report_header(config):
-    try:
-        ver = subprocess.run([KNOTD, "-V"], capture_output=True, text=True).stdout.strip()
-    except OSError as exc:
-        ver = f"knotd not runnable: {exc}"
-    return [f"knotd: {ver}", f"MOD_ACME_SO: {MOD_ACME_SO}", f"KNOT_ACME: {KNOT_ACME}",
-            f"mode: {'long' if LONG else 'short'} (HARDENING_LONG)"]
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.failed and rep.when in ("setup", "call"):
-        for k in getattr(item, "_knotd_instances", []):
-            rep.sections.append((f"knotd in {k.dir}", k.diagnostics(60)))
+    return knotd_report_header() + [f"mode: {'long' if LONG else 'short'} (HARDENING_LONG)"]
 
 
 @pytest.fixture(autouse=True)

@@ -25,8 +25,8 @@ from typing import Dict, List, Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
-from ddns_util import (TsigKey, DdnsKnotd, Reply, add, ddns_conf, del_rrset,  # noqa: E402,F401
-                       del_value, make_update, send_wire, MINIMAL_RECORDS)
+from ddns_util import (TsigKey, DdnsKnotd, Reply, add, attached, ddns_conf,  # noqa: E402,F401
+                       del_rrset, del_value, make_update, send_wire, serving, MINIMAL_RECORDS)
 from knotd import HOST, KNOT_ACME, Zone, challenge_value, free_port  # noqa: E402,F401
 
 LONG = os.environ.get("HARDENING_LONG", "") not in ("", "0")

@@ -21,7 +21,7 @@ import pytest
 
 from harden_util import (HOST, K1, Conn, TsigKey, add, acl_conf, challenge_value,
                          lmdb_env_info, make_update, record, scale, zone)
-from ddns_util import RR, build_update, tsig_sign
+from ddns_util import RR, attached, build_update, tsig_sign
 from knotd import _set_pdeathsig
 
 ZONE = "hostile.test"
@@ -34,25 +34,19 @@ UNKNOWN = TsigKey.make("nokey")
 
 @pytest.fixture(scope="module")
 def server():
-    from ddns_util import DdnsKnotd
+    from ddns_util import DdnsKnotd, serving
     acme = {
         "default": {"lifetime": 3600, "max-records": 8, "strict": True},
         "limits": {"lifetime": 3600, "max-records": 8, "strict": False,
                    "max-update-rrs": 5, "max-update-size": 1024},
     }
-    k = DdnsKnotd([zone(ZONE), zone(LIMITS, "limits")], acme=acme, extra_conf=acl_conf())
-    try:
-        k.start()
-        yield k
-    finally:
-        k.cleanup()
+    yield from serving(DdnsKnotd([zone(ZONE), zone(LIMITS, "limits")], acme=acme,
+                                 extra_conf=acl_conf()))
 
 
 @pytest.fixture
 def k(server, request):
-    request.node._knotd_instances = [server]
-    assert server.running, server.diagnostics()
-    return server
+    yield from attached(request, server)
 
 
 def hostile_messages():

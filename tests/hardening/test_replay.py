@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from harden_util import (HOST, K1, Conn, Proxy, TsigKey, add, challenge_value, del_rrset,
-                         make_update, send_wire, zone, acl_conf, record)
+from harden_util import (HOST, K1, Conn, Proxy, TsigKey, add, attached, challenge_value,
+                         del_rrset, make_update, send_wire, zone, acl_conf, record)
 
 ZONE = "replay.test"        # replay-cache default
 NOCACHE = "nocache.test"    # replay-cache 0: Knot's behaviour
@@ -29,26 +29,19 @@ BADTIME = 18
 
 @pytest.fixture(scope="module")
 def server(request):
-    from ddns_util import DdnsKnotd
+    from ddns_util import DdnsKnotd, serving
     acme = {
         "default": {"lifetime": 3600, "max-records": 8, "strict": True},
         "nocache": {"lifetime": 3600, "max-records": 8, "strict": True, "replay-cache": 0},
         "tiny": {"lifetime": 3600, "max-records": 8, "strict": True, "replay-cache": 7},
     }
     zones = [zone(ZONE), zone(NOCACHE, "nocache"), zone(TINY, "tiny"), zone(NATIVE, None)]
-    k = DdnsKnotd(zones, acme=acme, extra_conf=acl_conf())
-    try:
-        k.start()
-        yield k
-    finally:
-        k.cleanup()
+    yield from serving(DdnsKnotd(zones, acme=acme, extra_conf=acl_conf()))
 
 
 @pytest.fixture
 def k(server, request):
-    request.node._knotd_instances = [server]
-    assert server.running, server.diagnostics()
-    return server
+    yield from attached(request, server)
 
 
 _seq = [0]

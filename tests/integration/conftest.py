@@ -5,11 +5,11 @@ the test outcome; a failing test's report carries the tail of knotd's log.
 """
 
 import os
-import subprocess
 
 import pytest
 
-from knotd import KNOT_ACME, KNOTD, MOD_ACME_SO, Knotd, Zone
+from ddns_util import knotd_report_header, pytest_runtest_makereport  # noqa: F401 (hook)
+from knotd import KNOT_ACME, MOD_ACME_SO, Knotd, Zone
 
 #: Alias setup: one zone, challenge names at labels below it.
 ALIAS_ZONE = "auth.example.net"
@@ -24,20 +24,7 @@ def default_zones():
 
 
 def pytest_report_header(config):
-    try:
-        ver = subprocess.run([KNOTD, "-V"], capture_output=True, text=True).stdout.strip()
-    except OSError as exc:
-        ver = f"knotd not runnable: {exc}"
-    return [f"knotd: {ver}", f"MOD_ACME_SO: {MOD_ACME_SO}", f"KNOT_ACME: {KNOT_ACME}"]
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.failed and rep.when in ("setup", "call"):
-        for k in getattr(item, "_knotd_instances", []):
-            rep.sections.append((f"knotd in {k.dir}", k.diagnostics(60)))
+    return knotd_report_header()
 
 
 @pytest.fixture

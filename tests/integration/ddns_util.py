@@ -20,6 +20,7 @@ import hmac
 import re
 import socket
 import struct
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -32,7 +33,8 @@ import dns.rdatatype
 import dns.tsig
 import pytest
 
-from knotd import HOST, QUERY_TIMEOUT, Knotd, KnotdError, _recv_exact, free_port
+from knotd import (HOST, KNOT_ACME, KNOTD, MOD_ACME_SO, QUERY_TIMEOUT, Knotd, KnotdError,
+                   _recv_exact, free_port)
 
 # -- keys -----------------------------------------------------------------------
 
@@ -172,6 +174,54 @@ class DdnsKnotd(Knotd):
 
     def txt(self, name: str, tcp: bool = False) -> frozenset:
         return txt_set(self.query(name, "TXT", tcp=tcp))
+
+
+def knotd_report_header():
+    """pytest report header lines: the knotd, module and tool under test."""
+    try:
+        ver = subprocess.run([KNOTD, "-V"], capture_output=True, text=True).stdout.strip()
+    except OSError as exc:
+        ver = f"knotd not runnable: {exc}"
+    return [f"knotd: {ver}", f"MOD_ACME_SO: {MOD_ACME_SO}", f"KNOT_ACME: {KNOT_ACME}"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A hook for conftest.py files to import: a failing test's report carries
+    the tail of the log of each knotd it used (see attached())."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and rep.when in ("setup", "call"):
+        for k in getattr(item, "_knotd_instances", []):
+            rep.sections.append((f"knotd in {k.dir}", k.diagnostics(60)))
+
+
+def serving(*instances, value=None):
+    """Body of a module-scoped fixture sharing knotds between tests
+    (`yield from serving(k)`): starts them (on a new port if theirs was
+    taken), yields \a value or else the first, stops and removes them
+    afterwards whatever happened."""
+    try:
+        for k in instances:
+            k.start_retrying()
+        yield instances[0] if value is None else value
+    finally:
+        for k in instances:
+            k.cleanup()
+
+
+def attached(request, *instances, value=None):
+    """Body of the per-test fixture over shared knotds (`yield from
+    attached(request, server)`), yielding \a value or else the first: their
+    logs go into the report of a failing test; the test fails at once when
+    one died earlier, and fails when one dies during it."""
+    request.node._knotd_instances = list(instances)
+    for k in instances:
+        if not k.running:
+            pytest.fail("knotd is not running (died in an earlier test)\n" + k.diagnostics())
+    yield instances[0] if value is None else value
+    for k in instances:
+        assert k.running, "knotd died during the test\n" + k.diagnostics()
 
 
 @pytest.fixture

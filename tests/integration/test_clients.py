@@ -11,7 +11,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from ddns_util import MINIMAL_RECORDS, DdnsKnotd, TsigKey, ddns_conf
+from ddns_util import MINIMAL_RECORDS, DdnsKnotd, TsigKey, attached, ddns_conf, serving
 from knotd import HOST, MOD_ACME_SO, Zone, challenge_value
 
 ZONE = "acme.test"
@@ -34,21 +34,15 @@ def server(tmp_path_factory):
     for tool in (NSUPDATE, KNSUPDATE):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} not installed")
-    k = DdnsKnotd([Zone(ZONE, module="mod-acme/default", records=MINIMAL_RECORDS,
-                        options={"acl": "[ upd ]"})],
-                  extra_conf=ddns_conf([K1], acls={"upd": "key: k1\naction: update"}))
-    try:
-        k.start_retrying()
-        yield k
-    finally:
-        k.cleanup()
+    yield from serving(DdnsKnotd(
+        [Zone(ZONE, module="mod-acme/default", records=MINIMAL_RECORDS,
+              options={"acl": "[ upd ]"})],
+        extra_conf=ddns_conf([K1], acls={"upd": "key: k1\naction: update"})))
 
 
 @pytest.fixture
 def k(server, request):
-    request.node._knotd_instances = [server]
-    yield server
-    assert server.running, server.diagnostics()
+    yield from attached(request, server)
 
 
 def key_args(client: str, key: TsigKey, form: str, tmp_path) -> list:

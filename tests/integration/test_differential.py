@@ -33,9 +33,9 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from ddns_util import (MINIMAL_RECORDS, RR, DdnsKnotd, TsigKey, add, build_update,
+from ddns_util import (MINIMAL_RECORDS, RR, DdnsKnotd, TsigKey, add, attached, build_update,
                        ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset,
-                       rebase, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
+                       rebase, serving, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
 from knotd import MOD_ACME_SO, Zone
 
 A, TXT, NS, SOA, ANY = (dns.rdatatype.A, dns.rdatatype.TXT, dns.rdatatype.NS,
@@ -197,20 +197,12 @@ def twins():
     native = DdnsKnotd(_zones(False), acme={}, load_module=False, extra_conf=_conf(),
                        listen_extra=[SRC2])
     module = DdnsKnotd(_zones(True), acme=acme, extra_conf=_conf(), listen_extra=[SRC2])
-    try:
-        native.start_retrying()
-        module.start_retrying()
-        yield Twins(native, module)
-    finally:
-        native.cleanup()
-        module.cleanup()
+    yield from serving(native, module, value=Twins(native, module))
 
 
 @pytest.fixture
 def tw(twins, request):
-    request.node._knotd_instances = [twins.native, twins.module]
-    yield twins
-    assert twins.native.running and twins.module.running
+    yield from attached(request, twins.native, twins.module, value=twins)
 
 
 def summary(reply):

@@ -31,9 +31,10 @@ import dns.tsig
 import dns.update
 import pytest
 
-from ddns_util import (MINIMAL_RECORDS, RR, DdnsKnotd, TsigKey, add, build_update,
+from ddns_util import (MINIMAL_RECORDS, RR, DdnsKnotd, TsigKey, add, attached, build_update,
                        ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset,
-                       send_wire, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
+                       send_wire, serving, tsig_sign, txt_rdata, value_rr, yxdomain,
+                       yxrrset)
 from knotd import HOST, MOD_ACME_SO, Zone, challenge_value
 
 K1 = TsigKey.make("k1")
@@ -63,22 +64,13 @@ def server():
                   options={"acl": "[ upd ]"})
              for z, i in ((STRICT, "strict"), (LAX, "lax"), (SHORT, "short"))]
     conf = ddns_conf([K1, K2], acls={"upd": "key: k1\naction: update"})
-    k = DdnsKnotd(zones, acme=acme, extra_conf=conf)
-    try:
-        k.start_retrying()
-        yield k
-    finally:
-        k.cleanup()
+    yield from serving(DdnsKnotd(zones, acme=acme, extra_conf=conf))
 
 
 @pytest.fixture
 def k(server, request):
     """The shared server; its log goes into the report of a failing test."""
-    request.node._knotd_instances = [server]
-    if not server.running:
-        pytest.fail("knotd is not running (died in an earlier test)\n" + server.diagnostics())
-    yield server
-    assert server.running, "knotd died\n" + server.diagnostics()
+    yield from attached(request, server)
 
 
 _counter = [0]
