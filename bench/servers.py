@@ -8,19 +8,20 @@ by the context manager, or at exit.  Nothing listens anywhere but 127.0.0.1.
 """
 
 import atexit
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import weakref
 from pathlib import Path
 
-HOST = "127.0.0.1"
+# Process and port helpers shared with the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
+from knotd import HOST, _set_pdeathsig, free_port, terminate  # noqa: E402
 KNOTD = shutil.which("knotd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotd"
 KNOTC = shutil.which("knotc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotc"
 NAMED = shutil.which("named", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "named"
@@ -46,32 +47,6 @@ _LIVE = weakref.WeakSet()
 def _stop_all():
     for s in list(_LIVE):
         s.stop()
-
-
-def free_port() -> int:
-    """A 127.0.0.1 port free for both UDP and TCP at the time of the call."""
-    for _ in range(100):
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            udp.bind((HOST, 0))
-            port = udp.getsockname()[1]
-            try:
-                tcp.bind((HOST, port))
-            except OSError:
-                continue
-            return port
-        finally:
-            udp.close()
-            tcp.close()
-    raise RuntimeError("no free port")
-
-
-def _pdeathsig():
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def _wire_name(name: str) -> bytes:
@@ -129,7 +104,7 @@ class Server:
         self._out = open(self.dir / "stderr.log", "ab")
         self.proc = subprocess.Popen(list(wrapper) + self.command(), stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=self._out, cwd=str(self.dir),
-                                     preexec_fn=_pdeathsig)
+                                     preexec_fn=_set_pdeathsig)
         deadline = time.monotonic() + timeout
         for origin, _ in self.zones:
             while not soa_ok(self.port, origin):
@@ -158,13 +133,7 @@ class Server:
 
     def stop(self, timeout: float = 20.0):
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            terminate(self.proc, timeout)
             self.proc = None
         if self._out is not None:
             self._out.close()

@@ -27,7 +27,6 @@ knotd.py (tests/integration) provides the Knotd class; it is imported, not copie
 
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -45,7 +44,7 @@ import dns.rcode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from knotd import (HOST, KNOT_ACME, MOD_ACME_SO, Knotd, Zone, _set_pdeathsig,  # noqa: E402
-                   challenge_value, free_port)
+                   challenge_value, free_port, terminate)
 
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin"
 
@@ -164,13 +163,7 @@ class Proc:
 
     def stop(self, timeout: float = 10.0):
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            terminate(self.proc, timeout)
             self.proc = None
         if self._out is not None:
             self._out.close()

@@ -27,7 +27,8 @@ sys.path.insert(0, str(HERE.parent / "integration"))
 
 from ddns_util import (TsigKey, DdnsKnotd, Reply, add, attached, ddns_conf,  # noqa: E402,F401
                        del_rrset, del_value, make_update, send_wire, serving, MINIMAL_RECORDS)
-from knotd import HOST, KNOT_ACME, Zone, challenge_value, free_port  # noqa: E402,F401
+from knotd import (HOST, KNOT_ACME, Zone, _recv_exact, challenge_value,  # noqa: E402,F401
+                   free_port)
 
 LONG = os.environ.get("HARDENING_LONG", "") not in ("", "0")
 
@@ -163,12 +164,12 @@ class Conn:
                     self.close()
                     continue  # closed while idle: the message was not read
                 if len(head) == 1:
-                    head += _recv(self.sock, 1)
+                    head += _recv_exact(self.sock, 1)
                 if len(head) < 2:
                     raise ConnectionError("closed")
                 size = struct.unpack("!H", head)[0]
-                return Reply.parse(_recv(self.sock, size))
-            except (OSError, ConnectionError):
+                return Reply.parse(_recv_exact(self.sock, size))
+            except OSError:
                 self.close()
                 return None
         return None
@@ -180,16 +181,6 @@ class Conn:
             except OSError:
                 pass
             self.sock = None
-
-
-def _recv(s: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("closed")
-        buf += chunk
-    return buf
 
 
 # -- recording proxy ----------------------------------------------------------------
@@ -262,13 +253,13 @@ class Proxy:
             with conn, socket.create_connection((HOST, self.upstream), timeout=5) as up:
                 conn.settimeout(5)
                 for _ in range(100):  # messages on one connection
-                    size = struct.unpack("!H", _recv(conn, 2))[0]
-                    wire = _recv(conn, size)
+                    size = struct.unpack("!H", _recv_exact(conn, 2))[0]
+                    wire = _recv_exact(conn, size)
                     self._record("tcp", wire)
                     up.sendall(struct.pack("!H", size) + wire)
-                    rsize = struct.unpack("!H", _recv(up, 2))[0]
-                    conn.sendall(struct.pack("!H", rsize) + _recv(up, rsize))
-        except (OSError, ConnectionError):
+                    rsize = struct.unpack("!H", _recv_exact(up, 2))[0]
+                    conn.sendall(struct.pack("!H", rsize) + _recv_exact(up, rsize))
+        except OSError:
             pass
 
     def updates(self, label: Optional[str] = None) -> List[bytes]:

@@ -479,7 +479,7 @@ def send_wire(wire: bytes, port: int, tcp: bool = False, source: str = HOST,
             try:
                 size = struct.unpack("!H", _recv_exact(s, 2))[0]
                 resp = _recv_exact(s, size)
-            except (socket.timeout, OSError, RuntimeError):
+            except OSError:  # timeout, reset or closed
                 return None
         finally:
             s.close()

@@ -148,6 +148,18 @@ class KnotdError(RuntimeError):
     pass
 
 
+def terminate(proc: subprocess.Popen, timeout: float = 10.0) -> int:
+    """SIGTERM, wait, SIGKILL fallback; returns the exit status."""
+    if proc.poll() is not None:
+        return proc.returncode
+    try:
+        proc.send_signal(signal.SIGTERM)
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
 #: Every Knotd created in this process: stopped at exit whatever happened.
 _INSTANCES = weakref.WeakSet()
 
@@ -302,15 +314,7 @@ class Knotd:
         """SIGTERM, wait, SIGKILL fallback.  Safe to call any number of times."""
         rc = None
         if self.proc is not None:
-            if self.proc.poll() is None:
-                try:
-                    self.proc.send_signal(signal.SIGTERM)
-                    rc = self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    rc = self.proc.wait()
-            else:
-                rc = self.proc.returncode
+            rc = terminate(self.proc, timeout)
             self.proc = None
         if self._stderr is not None:
             self._stderr.close()
@@ -499,11 +503,12 @@ class Knotd:
 
 
 def _recv_exact(sock, size: int) -> bytes:
+    """Exactly size bytes from a stream socket; ConnectionError if it closes first."""
     buf = b""
     while len(buf) < size:
         chunk = sock.recv(size - len(buf))
         if not chunk:
-            raise KnotdError("connection closed by knotd")
+            raise ConnectionError("connection closed by the peer")
         buf += chunk
     return buf
 
