@@ -109,13 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool tcp = flags & 0x04;
 	uint16_t max = tcp ? KNOT_WIRE_MAX_PKTSIZE : sizes[(flags >> 3) & 3];
 
-	uint8_t *wire = malloc(size - 1);
-	memcpy(wire, data + 1, size - 1);
-	knot_pkt_t *query = knot_pkt_new(wire, size - 1, NULL);
-	if (query == NULL || knot_pkt_parse(query, 0) != KNOT_EOK ||
-	    knot_wire_get_qr(query->wire) || knot_pkt_qname(query) == NULL) {
-		knot_pkt_free(query);
-		free(wire);
+	knot_pkt_t *query = fuzz_query_parse(data + 1, size - 1);
+	if (query == NULL) {
 		return 0;
 	}
 
@@ -158,7 +153,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	knot_pkt_free(reply);
 	fuzz_mm_reset();
-	knot_pkt_free(query);
-	free(wire);
+	fuzz_query_free(query);
 	return 0;
 }

@@ -134,13 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* knotd's handlers parse first; a failed parse never reaches the hooks. */
-	uint8_t *wire = malloc(len);
-	memcpy(wire, buf, len);
-	knot_pkt_t *query = knot_pkt_new(wire, len, NULL);
-	if (query == NULL || knot_pkt_parse(query, 0) != KNOT_EOK ||
-	    knot_wire_get_qr(query->wire) || knot_pkt_qname(query) == NULL) {
-		knot_pkt_free(query);
-		free(wire);
+	knot_pkt_t *query = fuzz_query_parse(buf, len);
+	if (query == NULL) {
 		return 0;
 	}
 
@@ -175,7 +170,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (read) {
 		read_back(owner, tcp);
 	}
-	knot_pkt_free(query);
-	free(wire);
+	fuzz_query_free(query);
 	return 0;
 }

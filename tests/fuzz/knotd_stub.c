@@ -744,6 +744,32 @@ static knotd_query_type_t query_type(const knot_pkt_t *query)
 	}
 }
 
+knot_pkt_t *fuzz_query_parse(const uint8_t *data, size_t len)
+{
+	uint8_t *wire = malloc(len);
+	knot_pkt_t *query = (wire != NULL) ? knot_pkt_new(wire, len, NULL) : NULL;
+	if (query == NULL) {
+		free(wire);
+		return NULL;
+	}
+	memcpy(wire, data, len);
+	if (knot_pkt_parse(query, 0) != KNOT_EOK || knot_wire_get_qr(query->wire) ||
+	    knot_pkt_qname(query) == NULL) {
+		fuzz_query_free(query);
+		return NULL;
+	}
+	return query;
+}
+
+void fuzz_query_free(knot_pkt_t *query)
+{
+	if (query != NULL) {
+		uint8_t *wire = query->wire;
+		knot_pkt_free(query);
+		free(wire);
+	}
+}
+
 void fuzz_qdata_init(knotd_qdata_t *qdata, knotd_qdata_params_t *params, knot_pkt_t *query,
                      const struct sockaddr_storage *remote, bool tcp)
 {

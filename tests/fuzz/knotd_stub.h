@@ -79,6 +79,17 @@ knotd_mod_t *fuzz_zone_mod(const knot_dname_t *qname, bool exact);
 const struct sockaddr_storage *fuzz_addr(unsigned idx);
 
 /*!
+ * The message as knotd's handlers see it: \a len bytes copied to a buffer of
+ * exactly that size (ASan catches a read past it) and parsed; NULL when knotd
+ * would not reach the hooks (parse failure, a reply, no question).  Free it
+ * with fuzz_query_free().
+ */
+knot_pkt_t *fuzz_query_parse(const uint8_t *data, size_t len);
+
+/*! Frees a fuzz_query_parse() packet and its buffer. */
+void fuzz_query_free(knot_pkt_t *query);
+
+/*!
  * Query data as knotd fills it before the hooks: query, type (from the
  * opcode and type), memory context (tracked, freed by fuzz_mm_reset()),
  * transport parameters.
