@@ -26,6 +26,15 @@ QUERY_TARGETS = {"TXT hit": 0.95, "NXDOMAIN": 0.95, "NODATA (zone name)": 0.95}
 TXT_TARGET_1M = 0.9
 
 
+def table(columns, rows):
+    """Markdown table lines: column names (a trailing ':' aligns the column
+    right), then one row of cells per item of rows."""
+    head = [c[:-1] if c.endswith(":") else c for c in columns]
+    align = ["---:" if c.endswith(":") else "---" for c in columns]
+    return (["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
+            + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
+
+
 def fmt(x, digits=0):
     if x is None:
         return "–"
@@ -170,19 +179,14 @@ def md_tables(res):
     if levels:
         out.append("Updates: mod-acme's updates/s over each other server's at the same transport "
                    "and level (see Updates for the levels).\n")
-        out.append("| transport | level | server | updates/s | "
-                   + " | ".join(what for _, _, what in UPDATE_TARGETS) + " |")
-        out.append("| --- | --- | --- | ---: | " + " | ".join("---" for _ in UPDATE_TARGETS) + " |")
-        for tr, lv, variant, acme, cells in levels:
-            shown = [f"{r:.2f}× {ok(m)}" if r is not None else "–" for r, m in cells]
-            out.append(f"| {tr.upper()} | {lv} | {SHORT[variant]} | {fmt(acme)} | "
-                       + " | ".join(shown) + " |")
+        out.extend(table(
+            ["transport", "level", "server", "updates/s:"] + [w for _, _, w in UPDATE_TARGETS],
+            [[tr.upper(), lv, SHORT[variant], fmt(acme)]
+             + [f"{r:.2f}× {ok(m)}" if r is not None else "–" for r, m in cells]
+             for tr, lv, variant, acme, cells in levels]))
         out.append("")
     if rows:
-        out.append("| target | measured | met |")
-        out.append("| --- | --- | --- |")
-        for t, v, met in rows:
-            out.append(f"| {t} | {v} | {ok(met)} |")
+        out.extend(table(["target", "measured", "met"], [[t, v, ok(met)] for t, v, met in rows]))
         out.append("")
 
     runs = update_runs(res)
@@ -195,22 +199,22 @@ def md_tables(res):
                    f"{cfg['update_warmup']} s warm-up. `cN-dM`: N connections (UDP sockets or TCP "
                    f"connections) with M updates in flight each. Only a NOERROR with a valid "
                    f"reply TSIG counts.\n")
-        out.append("| transport | level | server | updates/s | p50 ms | p99 ms | max ms | errors "
-                   "| server CPU µs/update | other load (cores) |")
-        out.append("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+        lines = []
         for (tr, lv) in run_keys(res, runs):
             for kind in SERVER_ORDER:
                 r = runs[(tr, lv)].get(kind)
                 if r is None:
                     continue
                 errs = {k: v for k, v in r["errors"].items() if v}
-                bad = {k: v for k, v in r["rcodes"].items() if k != "NOERROR"}
-                errs.update(bad)
-                out.append(f"| {tr.upper()} | {lv} | {SHORT[kind]} | {fmt(r['throughput'])} | "
-                           f"{ms(r['latency_ms']['p50'])} | {ms(r['latency_ms']['p99'])} | "
-                           f"{ms(r['latency_ms']['max'])} | "
-                           f"{', '.join(f'{k} {v}' for k, v in errs.items()) or '0'} | "
-                           f"{fmt(r.get('server_cpu_us_per_op'), 1)} | {other_load(r.get('cpu'))} |")
+                errs.update({k: v for k, v in r["rcodes"].items() if k != "NOERROR"})
+                lat = r["latency_ms"]
+                lines.append([tr.upper(), lv, SHORT[kind], fmt(r["throughput"]), ms(lat["p50"]),
+                              ms(lat["p99"]), ms(lat["max"]),
+                              ", ".join(f"{k} {v}" for k, v in errs.items()) or "0",
+                              fmt(r.get("server_cpu_us_per_op"), 1), other_load(r.get("cpu"))])
+        out.extend(table(["transport", "level", "server", "updates/s:", "p50 ms:", "p99 ms:",
+                          "max ms:", "errors", "server CPU µs/update:", "other load (cores):"],
+                         lines))
         out.append("")
         out.append("![updates](bench/results/updates.png)\n")
 
@@ -219,16 +223,13 @@ def md_tables(res):
         out.append("## Update to visible\n")
         out.append("Time from the NOERROR of an add to the first UDP answer that carries the "
                    "value (queries sent back to back, so one query round trip is the floor).\n")
-        out.append("| server | updates | p50 ms | p99 ms | max ms | queries per update | never visible |")
-        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for kind in SERVER_ORDER:
-            r = vis.get(kind)
-            if not r:
-                continue
-            v = r["visible_ms"]
-            out.append(f"| {SHORT[kind]} | {v['count']} | {ms(v['p50'])} | {ms(v['p99'])} | "
-                       f"{ms(v['max'])} | {r['polls'] / max(1, v['count']):.2f} | "
-                       f"{r['errors']['not_visible']} |")
+        out.extend(table(
+            ["server", "updates:", "p50 ms:", "p99 ms:", "max ms:", "queries per update:",
+             "never visible:"],
+            [[SHORT[kind], r["visible_ms"]["count"], ms(r["visible_ms"]["p50"]),
+              ms(r["visible_ms"]["p99"]), ms(r["visible_ms"]["max"]),
+              f"{r['polls'] / max(1, r['visible_ms']['count']):.2f}", r["errors"]["not_visible"]]
+             for kind, r in ((k, vis.get(k)) for k in SERVER_ORDER) if r]))
         out.append("")
 
     dur = durability_runs(res)
@@ -256,26 +257,25 @@ def md_tables(res):
                    f"answer (from /proc, all knotd threads), which other load on the machine "
                    f"disturbs much less than q/s; \"other load\" is the CPU the rest of the "
                    f"machine used meanwhile.\n")
-        out.append("| live values | query | module q/s | reference q/s | ratio | server CPU µs/query "
-                   "module / reference | CPU efficiency | other load (cores) | reference | rcode |")
-        out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
-        for n, s in q.items():
-            for label, p in s["pairs"].items():
-                rc = ", ".join(p["module_rcodes"])
-                out.append(f"| {int(n):,} | {label} | {fmt(p['module_qps'])} | "
-                           f"{fmt(p['reference_qps'])} | {p['ratio']:.3f} | "
-                           f"{p.get('module_cpu_us', 0):.2f} / {p.get('reference_cpu_us', 0):.2f} | "
-                           f"{p.get('cpu_ratio', 0):.3f} | {p.get('other_cpu_cores', 0):.2f} | "
-                           f"{p['reference_desc']} | {rc} |")
+        out.extend(table(
+            ["live values:", "query", "module q/s:", "reference q/s:", "ratio:",
+             "server CPU µs/query module / reference:", "CPU efficiency:", "other load (cores):",
+             "reference", "rcode"],
+            [[f"{int(n):,}", label, fmt(p["module_qps"]), fmt(p["reference_qps"]),
+              f"{p['ratio']:.3f}",
+              f"{p.get('module_cpu_us', 0):.2f} / {p.get('reference_cpu_us', 0):.2f}",
+              f"{p.get('cpu_ratio', 0):.3f}", f"{p.get('other_cpu_cores', 0):.2f}",
+              p["reference_desc"], ", ".join(p["module_rcodes"])]
+             for n, s in q.items() for label, p in s["pairs"].items()]))
         out.append("")
         out.append("![queries](bench/results/queries.png)\n")
         out.append("Bytes on disk per stored value (LMDB pages in use / values):\n")
-        out.append("| values | data.mdb allocated | pages in use | bytes per value | populate rate |")
-        out.append("| ---: | ---: | ---: | ---: | ---: |")
-        for n, s in q.items():
-            dsk = s["disk"]
-            out.append(f"| {int(n):,} | {fmt(dsk['file_bytes'])} | {fmt(dsk['pages_bytes'])} | "
-                       f"{dsk['bytes_per_value']:.0f} | {fmt(s['populate']['rate'])}/s |")
+        out.extend(table(
+            ["values:", "data.mdb allocated:", "pages in use:", "bytes per value:",
+             "populate rate:"],
+            [[f"{int(n):,}", fmt(s["disk"]["file_bytes"]), fmt(s["disk"]["pages_bytes"]),
+              f"{s['disk']['bytes_per_value']:.0f}", f"{fmt(s['populate']['rate'])}/s"]
+             for n, s in q.items()]))
         out.append("")
 
     e = res.get("expiry")
@@ -288,11 +288,12 @@ def md_tables(res):
         out.append(f"{e['values']:,} values expiring at the same instant, dnsperf at a fixed "
                    f"{e['rate_qps']:,} q/s (a third TXT at live names, a third TXT at expiring "
                    f"names, a third NXDOMAIN): {done}.\n")
-        out.append("| window | answers | lost | p50 ms | p99 ms | p99.9 ms | max ms | over 10 ms |")
-        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for name, w in (("before expiry", b), ("during the purge", dd)):
-            out.append(f"| {name} | {w['answers']:,} | {w['lost']} | {ms(w['p50_ms'])} | "
-                       f"{ms(w['p99_ms'])} | {ms(w['p999_ms'])} | {ms(w['max_ms'])} | {w['over_10ms']} |")
+        out.extend(table(
+            ["window", "answers:", "lost:", "p50 ms:", "p99 ms:", "p99.9 ms:", "max ms:",
+             "over 10 ms:"],
+            [[name, f"{w['answers']:,}", w["lost"], ms(w["p50_ms"]), ms(w["p99_ms"]),
+              ms(w["p999_ms"]), ms(w["max_ms"]), w["over_10ms"]]
+             for name, w in (("before expiry", b), ("during the purge", dd))]))
         out.append("")
 
     cg = res.get("callgrind")
@@ -302,10 +303,9 @@ def md_tables(res):
                    f"each phase ({cg['queries']:,} queries or {cg['updates']:,} updates, one at a "
                    f"time), whole process (all threads) divided by the operations. Stable "
                    f"across runs, unlike timings.\n")
-        out.append("| phase | operations | instructions / op |")
-        out.append("| --- | ---: | ---: |")
-        for title, p in cg["phases"].items():
-            out.append(f"| {title} | {p['count']:,} | {fmt(p['per_op'])} |")
+        out.extend(table(["phase", "operations:", "instructions / op:"],
+                         [[title, f"{p['count']:,}", fmt(p["per_op"])]
+                          for title, p in cg["phases"].items()]))
         out.append("")
         for title, p in cg["phases"].items():
             if not p.get("module_inclusive") or not p["count"]:
@@ -313,10 +313,9 @@ def md_tables(res):
             if title.startswith("query") and "module" not in title:
                 continue
             out.append(f"<details><summary>{title}: module functions, inclusive instructions per op</summary>\n")
-            out.append("| function | instructions / op | share |")
-            out.append("| --- | ---: | ---: |")
-            for t in p["module_inclusive"][:12]:
-                out.append(f"| `{t['function']}` | {fmt(t['ir'] / p['count'])} | {t['percent']:.1f}% |")
+            out.extend(table(["function", "instructions / op:", "share:"],
+                             [[f"`{t['function']}`", fmt(t["ir"] / p["count"]),
+                               f"{t['percent']:.1f}%"] for t in p["module_inclusive"][:12]]))
             out.append("\n</details>\n")
     sc = res.get("syscalls")
     if sc:
@@ -324,12 +323,12 @@ def md_tables(res):
         out.append(f"`strace -c -f` attached to knotd for {sc['queries']:,} queries or "
                    f"{sc['updates']:,} updates a phase (strace slows the server; the counts "
                    f"are what matters).\n")
-        out.append("| phase | operations | syscalls / op | main calls per op |")
-        out.append("| --- | ---: | ---: | --- |")
-        for title, p in sc["phases"].items():
-            top = sorted(p["per_op"].items(), key=lambda kv: -kv[1])[:6]
-            out.append(f"| {title} | {p['count']:,} | {p['total_per_op'] or 0:.2f} | "
-                       + ", ".join(f"{k} {v:.2f}" for k, v in top) + " |")
+        out.extend(table(
+            ["phase", "operations:", "syscalls / op:", "main calls per op"],
+            [[title, f"{p['count']:,}", f"{p['total_per_op'] or 0:.2f}",
+              ", ".join(f"{k} {v:.2f}"
+                        for k, v in sorted(p["per_op"].items(), key=lambda kv: -kv[1])[:6])]
+             for title, p in sc["phases"].items()]))
         out.append("")
     return "\n".join(out)
 
