@@ -770,6 +770,15 @@ void fuzz_query_free(knot_pkt_t *query)
 	}
 }
 
+void fuzz_check_reply(const knot_pkt_t *reply)
+{
+	knot_pkt_t *check = knot_pkt_new(reply->wire, reply->size, NULL);
+	if (check == NULL || knot_pkt_parse(check, 0) != KNOT_EOK) {
+		abort(); /* the module wrote a malformed answer */
+	}
+	knot_pkt_free(check);
+}
+
 void fuzz_qdata_init(knotd_qdata_t *qdata, knotd_qdata_params_t *params, knot_pkt_t *query,
                      const struct sockaddr_storage *remote, bool tcp)
 {

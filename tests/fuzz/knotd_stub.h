@@ -89,6 +89,9 @@ knot_pkt_t *fuzz_query_parse(const uint8_t *data, size_t len);
 /*! Frees a fuzz_query_parse() packet and its buffer. */
 void fuzz_query_free(knot_pkt_t *query);
 
+/*! Aborts unless the reply the module wrote parses. */
+void fuzz_check_reply(const knot_pkt_t *reply);
+
 /*!
  * Query data as knotd fills it before the hooks: query, type (from the
  * opcode and type), memory context (tracked, freed by fuzz_mm_reset()),
