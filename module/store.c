@@ -372,16 +372,6 @@ static uint64_t hash_final(uint64_t h)
 	return h ^ (h >> 33);
 }
 
-/*! Hash of an owner key. */
-static uint64_t key_hash(const uint8_t *key, size_t len)
-{
-	uint64_t h = HASH_SEED;
-	for (size_t pos = 0; pos < len; pos += 1 + key[pos]) {
-		h = hash_label(h, key + pos);
-	}
-	return hash_final(h);
-}
-
 static bool filter_has(const filter_t *f, uint64_t h)
 {
 	uint64_t b1 = h & f->mask, b2 = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL & f->mask;
@@ -685,15 +675,14 @@ static int slot_begin(acme_store_t *store, int slot, MDB_cursor **cur)
 int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
                          uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
+	acme_store_key_t key;
 	if (store == NULL) {
 		return KNOT_EINVAL;
 	}
-	acme_store_key_t key;
-	int ret = acme_store_key(owner, &key);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	if (filter_absent(store, key_hash(key.data, key.len))) {
+	if (!acme_store_find_key(store, owner, &key)) {
+		if (acme_store_key(owner, &key) != KNOT_EOK) {
+			return KNOT_EINVAL; /* not a name, rather than nothing there */
+		}
 		if (below != NULL) {
 			*below = false;
 		}

@@ -593,6 +593,8 @@ static void find_by_name(void **state)
 	assert_int_equal(acme_store_key(pointer, &key), KNOT_EINVAL);
 	assert_false(acme_store_find_key(f->store, long_label, &key));
 	assert_int_equal(acme_store_key(long_label, &key), KNOT_EINVAL);
+	assert_int_equal(acme_store_read(f->store, pointer, now, NULL, NULL, NULL), KNOT_EINVAL);
+	assert_int_equal(acme_store_read(f->store, dn("b.a.example"), now, NULL, NULL, NULL), 0);
 
 	/* Keys: lower case, and a name's key starts with its ancestors'. */
 	acme_store_key_t apex, other;
