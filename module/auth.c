@@ -454,15 +454,12 @@ static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
 	if (knot_dname_to_str(key, sign->tsig_key.name, sizeof(key)) == NULL) {
 		key[0] = '\0';
 	}
-	/* BADSIG shares its number with BADVERS: TSIG has its own table. */
-	const knot_lookup_t *item = (qdata->rcode_tsig != KNOT_RCODE_NOERROR) ?
-	        knot_lookup_by_id(knot_tsig_rcode_names, qdata->rcode_tsig) : NULL;
-	if (item == NULL) {
-		item = knot_lookup_by_id(knot_rcode_names, qdata->rcode_tsig != KNOT_RCODE_NOERROR ?
-		                         qdata->rcode_tsig : qdata->rcode);
+	const char *error = acme_auth_tsig_error_name(qdata->rcode_tsig);
+	if (error == NULL) {
+		const knot_lookup_t *item = knot_lookup_by_id(knot_rcode_names, qdata->rcode);
+		error = (item != NULL) ? item->name : "";
 	}
-	knotd_mod_log(mod, LOG_DEBUG, "TSIG, key '%s', verification failed '%s'",
-	              key, item != NULL ? item->name : "");
+	knotd_mod_log(mod, LOG_DEBUG, "TSIG, key '%s', verification failed '%s'", key, error);
 	return ret;
 }
 
@@ -511,6 +508,19 @@ static int replay_check(knotd_mod_t *mod, knotd_qdata_t *qdata, acme_replay_t *r
 	qdata->rcode_tsig = KNOT_RCODE_BADTIME;
 	qdata->sign.tsig_time_signed = time_signed;
 	return verdict == ACME_REPLAY_OUTSIDE ? KNOT_TSIG_EBADTIME : KNOT_EEXIST;
+}
+
+const char *acme_auth_tsig_error_name(uint16_t error)
+{
+	if (error == KNOT_RCODE_NOERROR) {
+		return NULL;
+	}
+	/* BADSIG shares its number with BADVERS: TSIG has its own table. */
+	const knot_lookup_t *item = knot_lookup_by_id(knot_tsig_rcode_names, error);
+	if (item == NULL) {
+		item = knot_lookup_by_id(knot_rcode_names, error);
+	}
+	return (item != NULL) ? item->name : NULL;
 }
 
 int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *zone,

@@ -77,3 +77,6 @@
  */
 int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *zone,
                      acme_replay_t *replay);
+
+/*! Name of a TSIG error (qdata->rcode_tsig) for logs; NULL for none. */
+const char *acme_auth_tsig_error_name(uint16_t error);

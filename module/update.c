@@ -118,16 +118,10 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 	unsigned thread = qdata->params->thread_id;
 
 	if (acme_auth_update(mod, qdata, ctx->zone, ctx->replay) != KNOT_EOK) {
-		/* BADSIG shares its number with BADVERS: TSIG has its own table. */
-		const knot_lookup_t *tsig = knot_lookup_by_id(knot_tsig_rcode_names,
-		                                               qdata->rcode_tsig);
-		if (tsig == NULL) {
-			tsig = knot_lookup_by_id(knot_rcode_names, qdata->rcode_tsig);
-		}
+		const char *tsig = acme_auth_tsig_error_name(qdata->rcode_tsig);
 		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, denied, %s%s%s",
-		              remote, key, rcode_str(qdata->rcode),
-		              (qdata->rcode_tsig && tsig) ? "/" : "",
-		              (qdata->rcode_tsig && tsig) ? tsig->name : "");
+		              remote, key, rcode_str(qdata->rcode), tsig ? "/" : "",
+		              tsig ? tsig : "");
 		count_update(mod, thread, qdata->rcode);
 		return KNOTD_STATE_FAIL;
 	}

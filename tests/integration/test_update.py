@@ -766,3 +766,14 @@ def test_ddns_value_expires(k, tcp):
     # A prerequisite sees the expired value as gone, too.
     req = make_update(SHORT, prereqs=[nxrrset(name)], updates=[add(name, "again")], key=K1)
     assert k.send(req.wire, tcp=tcp).rcode_text == "NOERROR"
+
+
+@pytest.mark.parametrize("what,error", [("badsig", "BADSIG"), ("badtime", "BADTIME")])
+def test_log_tsig_failure(k, what, error):
+    """The module's debug line for a failed MAC check, in Knot's words."""
+    build, _ = LOG_REFUSED[what]
+    mark = k.log_mark()
+    assert k.send(make_update(STRICT, **build(owner(uniq(f"lt{what}"), STRICT))).wire) \
+        .rcode_text == "NOTAUTH"
+    k.wait_log(r"\[strict\.test\.\] module 'mod-acme/strict', TSIG, key 'k1\.', "
+               rf"verification failed '{error}'", mark)
