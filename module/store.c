@@ -64,7 +64,7 @@ typedef struct {
 	uint32_t ttl;
 } __attribute__((packed)) value_rec_t;
 
-/*! Read transaction of one reader slot (see acme_store_read_slot()). */
+/*! Read transaction of one reader slot (see acme_store_read_key()). */
 typedef struct {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -633,12 +633,6 @@ int acme_txn_read(acme_txn_t *txn, const knot_dname_t *owner, uint64_t now,
 	return txn_read(txn->txn, txn->store, owner, now, cb, ctx, below);
 }
 
-int acme_store_read(acme_store_t *store, const knot_dname_t *owner, uint64_t now,
-                    acme_value_cb cb, void *ctx, bool *below)
-{
-	return acme_store_read_slot(store, -1, owner, now, cb, ctx, below);
-}
-
 /*!
  * A reader slot keeps a reset read transaction and its cursor: renewing them
  * costs no allocation and no lock on LMDB's reader table, unlike a new
@@ -670,25 +664,6 @@ static int slot_begin(acme_store_t *store, int slot, MDB_cursor **cur)
 	}
 	*cur = r->cur;
 	return ret;
-}
-
-int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
-                         uint64_t now, acme_value_cb cb, void *ctx, bool *below)
-{
-	acme_store_key_t key;
-	if (store == NULL) {
-		return KNOT_EINVAL;
-	}
-	if (!acme_store_find_key(store, owner, &key)) {
-		if (acme_store_key(owner, &key) != KNOT_EOK) {
-			return KNOT_EINVAL; /* not a name, rather than nothing there */
-		}
-		if (below != NULL) {
-			*below = false;
-		}
-		return 0;
-	}
-	return acme_store_read_key(store, slot, &key, now, cb, ctx, below);
 }
 
 bool acme_store_find_key(acme_store_t *store, const knot_dname_t *name, acme_store_key_t *key)

@@ -113,30 +113,8 @@ static inline bool acme_store_key_within(const acme_store_key_t *key,
 	return key->len >= apex->len && memcmp(key->data, apex->data, apex->len) == 0;
 }
 
-/*!
- * Reads the live values of \a owner (case-insensitive) in one read transaction.
- *
- * \param below  If not NULL, set to true when \a owner has no live value but
- *               some live value exists strictly below it (\a owner is then
- *               an empty non-terminal); false otherwise.
- *
- * \return Number of live values (>= 0), or a libknot error code.
- */
-int acme_store_read(acme_store_t *store, const knot_dname_t *owner, uint64_t now,
-                    acme_value_cb cb, void *ctx, bool *below);
-
-/*! Number of reader slots (see acme_store_read_slot()). */
+/*! Number of reader slots (see acme_store_read_key()). */
 #define ACME_STORE_SLOTS	256
-
-/*!
- * acme_store_read() through reader slot \a slot: one slot per thread that
- * reads often (e.g. a knotd worker's thread id), which makes a read cheaper.
- * A slot must never be used by two threads at once; slots are shared by
- * every user of the store in the process.  A slot outside
- * 0..ACME_STORE_SLOTS-1 reads like acme_store_read().
- */
-int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
-                         uint64_t now, acme_value_cb cb, void *ctx, bool *below);
 
 /*!
  * The first step of a read on the query path: false when the store surely
@@ -148,8 +126,19 @@ int acme_store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owne
 bool acme_store_find_key(acme_store_t *store, const knot_dname_t *name, acme_store_key_t *key);
 
 /*!
- * acme_store_read_slot() of a name given by its key, straight from the
- * database (after acme_store_find_key() said it may be there).
+ * Reads the live values of the name of \a key, straight from the database
+ * (after acme_store_find_key() said it may be there).
+ *
+ * \param slot   Reader slot: one per thread that reads often (e.g. a knotd
+ *               worker's thread id), which makes a read cheaper.  A slot must
+ *               never be used by two threads at once; slots are shared by
+ *               every user of the store in the process.  A slot outside
+ *               0..ACME_STORE_SLOTS-1 reads in a transaction of its own.
+ * \param below  If not NULL, set to true when the name has no live value but
+ *               some live value exists strictly below it (the name is then
+ *               an empty non-terminal); false otherwise.
+ *
+ * \return Number of live values (>= 0), or a libknot error code.
  */
 int acme_store_read_key(acme_store_t *store, int slot, const acme_store_key_t *key,
                         uint64_t now, acme_value_cb cb, void *ctx, bool *below);

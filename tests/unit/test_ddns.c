@@ -339,7 +339,7 @@ static bool find(fixture_t *f, const char *owner, const char *str, uint64_t now,
 	uint8_t rdata[1024];
 	uint16_t len = rdata_from_desc(KNOT_RRTYPE_TXT, str, rdata, sizeof(rdata));
 	find_ctx_t c = { .want = rdata, .want_len = len };
-	int ret = acme_store_read(f->store, dn(owner), now, find_cb, &c, NULL);
+	int ret = store_read(f->store, dn(owner), now, find_cb, &c, NULL);
 	assert_true(ret >= 0);
 	assert_int_equal(ret, c.count);
 	if (out != NULL) {
@@ -353,7 +353,7 @@ static bool find(fixture_t *f, const char *owner, const char *str, uint64_t now,
 /*! Number of live values of \a owner at \a now. */
 static int count_at(fixture_t *f, const char *owner, uint64_t now)
 {
-	int ret = acme_store_read(f->store, dn(owner), now, NULL, NULL, NULL);
+	int ret = store_read(f->store, dn(owner), now, NULL, NULL, NULL);
 	assert_true(ret >= 0);
 	return ret;
 }

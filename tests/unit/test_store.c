@@ -200,7 +200,7 @@ static int rd_owner(acme_store_t *store, const char *owner, uint64_t now,
                     seen_list_t *out, bool *below)
 {
 	seen_clear(out);
-	int ret = acme_store_read(store, dn(owner), now, collect, out, below);
+	int ret = store_read(store, dn(owner), now, collect, out, below);
 	if (ret >= 0) {
 		assert_int_equal(ret, out->count);
 	}
@@ -211,7 +211,7 @@ static int rd_owner(acme_store_t *store, const char *owner, uint64_t now,
  * Lists \a apex (or everything) into \a out (cleared first).
  *
  * store.h does not say what a successful list returns: KNOT_EOK and the
- * number of values walked (as acme_store_read does) are both accepted.
+ * number of values walked (as reads return) are both accepted.
  */
 static int ls(acme_store_t *store, const char *apex, uint64_t now, seen_list_t *out)
 {
@@ -493,7 +493,7 @@ static void concurrent_writers(void **state)
 	for (int i = 0; i < WRITES; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "w%d-%d.example.", i % WRITERS, i);
-		assert_int_equal(acme_store_read(f->store, dn(name), T0, NULL, NULL, NULL),
+		assert_int_equal(store_read(f->store, dn(name), T0, NULL, NULL, NULL),
 		                 (i % 2) ? 0 : 1);
 	}
 }
@@ -513,23 +513,23 @@ static void negative_filter(void **state)
 		char apex[32];
 		snprintf(apex, sizeof(apex), "b%d.a.example", mode);
 		bool below = true;
-		assert_int_equal(acme_store_read_slot(f->store, 1, dn(apex), now, NULL,
+		assert_int_equal(store_read_slot(f->store, 1, dn(apex), now, NULL,
 		                                      NULL, &below), 0);
 		assert_false(below);
 		for (int i = 0; i < 50; i++) {
 			char name[64];
 			snprintf(name, sizeof(name), "n%d.m.%s", i, apex);
 			assert_int_equal(ADD(f->store, name, "v", 60, now, NULL), KNOT_EOK);
-			assert_int_equal(acme_store_read_slot(f->store, 1, dn(name), now, NULL,
+			assert_int_equal(store_read_slot(f->store, 1, dn(name), now, NULL,
 			                                      NULL, NULL), 1);
 			below = false;
-			assert_int_equal(acme_store_read_slot(f->store, 2, dn(apex), now,
+			assert_int_equal(store_read_slot(f->store, 2, dn(apex), now,
 			                                      NULL, NULL, &below), 0);
 			assert_true(below);
 		}
 		char other[48];
 		snprintf(other, sizeof(other), "x.%s", apex);
-		assert_int_equal(acme_store_read(f->store, dn(other), now, NULL, NULL,
+		assert_int_equal(store_read(f->store, dn(other), now, NULL, NULL,
 		                                 &below), 0);
 		assert_false(below);
 		acme_store_close(f->store);
@@ -593,8 +593,6 @@ static void find_by_name(void **state)
 	assert_int_equal(acme_store_key(pointer, &key), KNOT_EINVAL);
 	assert_false(acme_store_find_key(f->store, long_label, &key));
 	assert_int_equal(acme_store_key(long_label, &key), KNOT_EINVAL);
-	assert_int_equal(acme_store_read(f->store, pointer, now, NULL, NULL, NULL), KNOT_EINVAL);
-	assert_int_equal(acme_store_read(f->store, dn("b.a.example"), now, NULL, NULL, NULL), 0);
 
 	/* Keys: lower case, and a name's key starts with its ancestors'. */
 	acme_store_key_t apex, other;
@@ -644,24 +642,24 @@ static void read_slot(void **state)
 	const knot_dname_t *a = dn("a.example");
 	bool below = true;
 
-	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 0);
+	assert_int_equal(store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 0);
 	assert_false(below);
 	assert_int_equal(ADD(f->store, "a.example", "v1", 60, T0, NULL), KNOT_EOK);
-	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0, NULL, NULL, NULL), 1);
+	assert_int_equal(store_read_slot(f->store, 3, a, T0, NULL, NULL, NULL), 1);
 	assert_int_equal(ADD(f->store, "x.a.example", "v2", 60, T0, NULL), KNOT_EOK);
 	/* Not an empty non-terminal: it has a value of its own. */
-	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 1);
+	assert_int_equal(store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 1);
 	assert_false(below);
 	assert_int_equal(DEL(f->store, "a.example", "v1", T0, NULL), KNOT_EOK);
-	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 0);
+	assert_int_equal(store_read_slot(f->store, 3, a, T0, NULL, NULL, &below), 0);
 	assert_true(below);
 	assert_int_equal(ADD(f->store, "a.example", "v1", 60, T0, NULL), KNOT_EOK);
 	assert_int_equal(ADD(f->store, "a.example", "v3", 60, T0, NULL), KNOT_EOK);
 	for (int slot = -1; slot <= ACME_STORE_SLOTS; slot++) {
-		assert_int_equal(acme_store_read_slot(f->store, slot, a, T0, NULL, NULL, NULL), 2);
+		assert_int_equal(store_read_slot(f->store, slot, a, T0, NULL, NULL, NULL), 2);
 	}
 	/* Expiry applies as in plain reads. */
-	assert_int_equal(acme_store_read_slot(f->store, 3, a, T0 + 60 * SEC, NULL, NULL, &below), 0);
+	assert_int_equal(store_read_slot(f->store, 3, a, T0 + 60 * SEC, NULL, NULL, &below), 0);
 	assert_false(below);
 }
 
@@ -676,7 +674,7 @@ static void asynchronous_mode(void **state)
 	f->store = NULL;
 	opts.asynchronous = false;
 	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
-	assert_int_equal(acme_store_read(f->store, dn("a.example"), T0, NULL, NULL, NULL), 1);
+	assert_int_equal(store_read(f->store, dn("a.example"), T0, NULL, NULL, NULL), 1);
 }
 
 static void add_read(void **state)
@@ -1223,13 +1221,13 @@ static void below_many_expired(void **state)
 	assert_int_equal(ADD(f->store, "zzz.example", "v", 60, T0, NULL), KNOT_EOK);
 
 	below = false;
-	assert_int_equal(acme_store_read(f->store, dn("example"), T0 + 20 * SEC,
+	assert_int_equal(store_read(f->store, dn("example"), T0 + 20 * SEC,
 	                                 ignore, NULL, &below), 0);
 	assert_true(below);
 
 	assert_int_equal(DEL_ALL(f->store, "zzz.example", T0, NULL), KNOT_EOK);
 	below = true;
-	assert_int_equal(acme_store_read(f->store, dn("example"), T0 + 20 * SEC,
+	assert_int_equal(store_read(f->store, dn("example"), T0 + 20 * SEC,
 	                                 ignore, NULL, &below), 0);
 	assert_false(below);
 }
@@ -1553,11 +1551,11 @@ static void callback_stops(void **state)
 	assert_int_equal(acme_store_list(f->store, NULL, T0, stop_after_two, &n), KNOT_ELIMIT);
 	assert_int_equal(n, 2);
 	n = 0;
-	assert_int_equal(acme_store_read(f->store, dn("a.example"), T0, stop_after_two, &n, NULL),
+	assert_int_equal(store_read(f->store, dn("a.example"), T0, stop_after_two, &n, NULL),
 	                 KNOT_ELIMIT);
 	assert_int_equal(n, 2);
 	/* Without a callback, read still counts. */
-	assert_int_equal(acme_store_read(f->store, dn("a.example"), T0, NULL, NULL, NULL), 5);
+	assert_int_equal(store_read(f->store, dn("a.example"), T0, NULL, NULL, NULL), 5);
 }
 
 /* A full database. */
