@@ -222,27 +222,3 @@ acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
 	}
 	return ACME_ACL_ALLOW;
 }
-
-bool acme_acl_allows(const acme_acl_rule_t *rules, size_t rule_count,
-                     const acme_acl_update_t *update, const acme_acl_key_t **key)
-{
-	if (key != NULL) {
-		*key = NULL;
-	}
-	if (rules == NULL) {
-		return false;
-	}
-
-	for (size_t i = 0; i < rule_count; i++) {
-		switch (acme_acl_rule_check(&rules[i], update, key)) {
-		case ACME_ACL_ALLOW:
-			return true;
-		case ACME_ACL_DENY:
-			return false;
-		default:
-			break;
-		}
-	}
-
-	return false;
-}

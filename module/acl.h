@@ -128,7 +128,9 @@ typedef enum {
 bool acme_acl_peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *update);
 
 /*!
- * Verdict of one rule for an update.
+ * Verdict of one rule for an update.  The zone's rules are asked in order
+ * (auth.c); the first one that does not say ACME_ACL_NEXT decides, and no
+ * decision means denied.
  *
  * \param rule    The rule.
  * \param update  The update.
@@ -139,16 +141,3 @@ acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
                                        const acme_acl_update_t *update,
                                        const acme_acl_key_t **key);
 
-/*!
- * Walks the rules in order; the first one that does not say ACME_ACL_NEXT
- * decides, and no decision means denied.
- *
- * \param rules       The zone's `acl` entries, in configuration order.
- * \param rule_count  Their number.
- * \param update      The update.
- * \param key         Out (may be NULL): see acme_acl_rule_check().
- *
- * \retval true if the update is allowed.
- */
-bool acme_acl_allows(const acme_acl_rule_t *rules, size_t rule_count,
-                     const acme_acl_update_t *update, const acme_acl_key_t **key);

@@ -117,6 +117,26 @@ static acme_acl_rule_t allow_rule(const acme_acl_peer_t *peer)
 
 /* Verdict of one rule, and of a list. */
 
+/*! The walk auth.c makes over a zone's rules, over rules loaded up front. */
+static bool rules_allow(const acme_acl_rule_t *rules, size_t rule_count,
+                            const acme_acl_update_t *update, const acme_acl_key_t **key)
+{
+	if (key != NULL) {
+		*key = NULL;
+	}
+	for (size_t i = 0; rules != NULL && i < rule_count; i++) {
+		switch (acme_acl_rule_check(&rules[i], update, key)) {
+		case ACME_ACL_ALLOW:
+			return true;
+		case ACME_ACL_DENY:
+			return false;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 static acme_acl_verdict_t check(const acme_acl_rule_t *rule, const acme_acl_update_t *u)
 {
 	const acme_acl_key_t *key = (const void *)1;
@@ -137,10 +157,10 @@ static void no_rule_denies(void **state)
 	ONE_TXT(u);
 	acme_acl_update_t u = update(u_rrs, 1, NULL);
 	const acme_acl_key_t *key = (const void *)1;
-	assert_false(acme_acl_allows(NULL, 0, &u, &key));
+	assert_false(rules_allow(NULL, 0, &u, &key));
 	assert_null(key);
 	acme_acl_rule_t none[1] = { { 0 } };
-	assert_false(acme_acl_allows(none, 0, &u, NULL));
+	assert_false(rules_allow(none, 0, &u, NULL));
 }
 
 static void unsigned_open_rule(void **state)
@@ -150,7 +170,7 @@ static void unsigned_open_rule(void **state)
 	acme_acl_update_t u = update(u_rrs, 1, NULL);
 	acme_acl_rule_t r = allow_rule(&ANYONE);
 	assert_int_equal(check(&r, &u), ACME_ACL_ALLOW);
-	assert_true(acme_acl_allows(&r, 1, &u, NULL));
+	assert_true(rules_allow(&r, 1, &u, NULL));
 }
 
 static void address(void **state)
@@ -161,12 +181,12 @@ static void address(void **state)
 	acme_acl_peer_t other = { .addr_match = false };
 	acme_acl_rule_t r = allow_rule(&other);
 	assert_int_equal(check(&r, &u), ACME_ACL_NEXT);
-	assert_false(acme_acl_allows(&r, 1, &u, NULL));
+	assert_false(rules_allow(&r, 1, &u, NULL));
 
 	/* A deny rule for another address does not apply either. */
 	r.deny = true;
 	acme_acl_rule_t rules[2] = { r, allow_rule(&ANYONE) };
-	assert_true(acme_acl_allows(rules, 2, &u, NULL));
+	assert_true(rules_allow(rules, 2, &u, NULL));
 }
 
 static void keys(void **state)
@@ -183,12 +203,12 @@ static void keys(void **state)
 	/* Any key of the list, by name and algorithm. */
 	acme_acl_update_t u = update(u_rrs, 1, "acme.key.");
 	const acme_acl_key_t *key = NULL;
-	assert_true(acme_acl_allows(&r, 1, &u, &key));
+	assert_true(rules_allow(&r, 1, &u, &key));
 	assert_ptr_equal(key, &ks[1]);
 
 	/* Key names are compared ignoring case. */
 	u = update(u_rrs, 1, "ACME.Key.");
-	assert_true(acme_acl_allows(&r, 1, &u, &key));
+	assert_true(rules_allow(&r, 1, &u, &key));
 	assert_ptr_equal(key, &ks[1]);
 
 	/* Same name, other algorithm. */
@@ -226,7 +246,7 @@ static void signed_vs_keyless_rule(void **state)
 	acme_acl_rule_t rules[2] = { allow_rule(&ANYONE), allow_rule(&keyed) };
 	rules[0].deny = true;
 	assert_int_equal(check(&rules[0], &u), ACME_ACL_DENY);
-	assert_false(acme_acl_allows(rules, 2, &u, NULL));
+	assert_false(rules_allow(rules, 2, &u, NULL));
 
 	/* And an unsigned message too. */
 	acme_acl_update_t u2 = update(u_rrs, 1, NULL);
@@ -236,8 +256,8 @@ static void signed_vs_keyless_rule(void **state)
 	rules[0] = allow_rule(&keyed);
 	rules[0].deny = true;
 	rules[1] = allow_rule(&ANYONE);
-	assert_false(acme_acl_allows(rules, 2, &u, NULL));
-	assert_true(acme_acl_allows(rules, 2, &u2, NULL));
+	assert_false(rules_allow(rules, 2, &u, NULL));
+	assert_true(rules_allow(rules, 2, &u2, NULL));
 }
 
 /*!
@@ -291,7 +311,7 @@ static void actions(void **state)
 	/* Other actions only: the rule does not apply. */
 	rules[0].actions = (1u << ACME_ACL_ACTION_TRANSFER) | (1u << ACME_ACL_ACTION_NOTIFY);
 	assert_int_equal(check(&rules[0], &u), ACME_ACL_NEXT);
-	assert_true(acme_acl_allows(rules, 2, &u, NULL));
+	assert_true(rules_allow(rules, 2, &u, NULL));
 
 	/* Update among others. */
 	rules[0].actions |= UPDATE_ONLY;
@@ -300,13 +320,13 @@ static void actions(void **state)
 	/* No action at all (Knot's default, query) ends the walk denied. */
 	rules[0].actions = 0;
 	assert_int_equal(check(&rules[0], &u), ACME_ACL_DENY);
-	assert_false(acme_acl_allows(rules, 2, &u, NULL));
+	assert_false(rules_allow(rules, 2, &u, NULL));
 
 	/* ...but only when its address and key match. */
 	acme_acl_peer_t other = { .addr_match = false };
 	rules[0].peers = &other;
 	assert_int_equal(check(&rules[0], &u), ACME_ACL_NEXT);
-	assert_true(acme_acl_allows(rules, 2, &u, NULL));
+	assert_true(rules_allow(rules, 2, &u, NULL));
 }
 
 static void deny_and_order(void **state)
@@ -321,14 +341,14 @@ static void deny_and_order(void **state)
 	assert_int_equal(check(&deny, &u), ACME_ACL_DENY);
 
 	acme_acl_rule_t deny_first[2] = { deny, allow };
-	assert_false(acme_acl_allows(deny_first, 2, &u, NULL));
+	assert_false(rules_allow(deny_first, 2, &u, NULL));
 
 	acme_acl_rule_t allow_first[2] = { allow, deny };
-	assert_true(acme_acl_allows(allow_first, 2, &u, NULL));
+	assert_true(rules_allow(allow_first, 2, &u, NULL));
 
 	/* A deny rule without update in its actions does not deny updates. */
 	deny_first[0].actions = 1u << ACME_ACL_ACTION_TRANSFER;
-	assert_true(acme_acl_allows(deny_first, 2, &u, NULL));
+	assert_true(rules_allow(deny_first, 2, &u, NULL));
 }
 
 /* Tests: update-type. */
@@ -361,15 +381,15 @@ static void update_type(void **state)
 	rules[0].deny = true;
 	rules[0].types = txt;
 	rules[0].type_count = 1;
-	assert_true(acme_acl_allows(rules, 2, &u, NULL));   /* TXT + A: not denied */
+	assert_true(rules_allow(rules, 2, &u, NULL));   /* TXT + A: not denied */
 	u.rr_count = 1;
-	assert_false(acme_acl_allows(rules, 2, &u, NULL));  /* TXT only: denied */
+	assert_false(rules_allow(rules, 2, &u, NULL));  /* TXT only: denied */
 
 	/* ...and an allow rule: the next rule decides. */
 	rules[0].deny = false;
 	rules[1].deny = true;
 	u.rr_count = 2;
-	assert_false(acme_acl_allows(rules, 2, &u, NULL));
+	assert_false(rules_allow(rules, 2, &u, NULL));
 }
 
 /* Tests: update-owner. */
@@ -575,19 +595,19 @@ static void remotes(void **state)
 	/* The remote at this address with this key. */
 	acme_acl_update_t s2 = update(u_rrs, 1, "two.key.");
 	const acme_acl_key_t *key = NULL;
-	assert_true(acme_acl_allows(&r, 1, &s2, &key));
+	assert_true(rules_allow(&r, 1, &s2, &key));
 	assert_ptr_equal(key, &k2);
 
 	/* Key of a remote at another address. */
 	acme_acl_update_t s1 = update(u_rrs, 1, "one.key.");
-	assert_false(acme_acl_allows(&r, 1, &s1, NULL));
+	assert_false(rules_allow(&r, 1, &s1, NULL));
 
 	/* Unsigned: the keyless remote. */
 	acme_acl_update_t un = update(u_rrs, 1, NULL);
-	assert_true(acme_acl_allows(&r, 1, &un, &key));
+	assert_true(rules_allow(&r, 1, &un, &key));
 	assert_null(key);
 	r.peer_count = 2;
-	assert_false(acme_acl_allows(&r, 1, &un, NULL));
+	assert_false(rules_allow(&r, 1, &un, NULL));
 
 	/* No remote matches: next rule. */
 	r.peer_count = 0;
