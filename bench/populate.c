@@ -11,7 +11,7 @@
  *
  * \brief populate: fills a mod-acme store with many values, fast.
  *
- * Goes through the store API (module/store.h), so it never depends on the
+ * Goes through the store API (module/store/store.h), so it never depends on the
  * store's private layout: value i is `v<i>.<prefix>.<zone>` with one
  * deterministic 43-character base64url value, added in large transactions.
  * With --expire-at all values expire at that instant (ms since the epoch),
@@ -26,8 +26,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "module/store.h"
-#include "module/value.h"
+#include "module/store/store.h"
+#include "module/dns/value.h"
 
 static uint64_t splitmix(uint64_t x)
 {

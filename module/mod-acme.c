@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "module/answer.h"
+#include "module/knotd/answer.h"
 #include "module/mod-acme.h"
-#include "module/update.h"
+#include "module/knotd/update.h"
 
 #define MOD_DATABASE	"\x08""database"
 #define MOD_LIFETIME	"\x08""lifetime"

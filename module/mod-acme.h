@@ -19,8 +19,8 @@
 
 #include <knot/module.h>
 
-#include "module/replay.h"
-#include "module/store.h"
+#include "module/dns/replay.h"
+#include "module/store/store.h"
 
 /*! Statistics counters (`knotc zone-stats ZONE mod-acme`). */
 enum {

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "module/store.h"
+#include "module/store/store.h"
 #include "tests/fuzz/knotd_stub.h"
 
 static void add_values(acme_store_t *store, const char *owner, unsigned count, size_t len,

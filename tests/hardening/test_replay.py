@@ -1,4 +1,4 @@
-"""TSIG replay protection (module/replay.c), beyond Knot and BIND.
+"""TSIG replay protection (module/dns/replay.c), beyond Knot and BIND.
 
 A correctly signed UPDATE stays verifiable for its whole time window
 (time signed +- fudge): Knot's native DDNS (and BIND) apply a captured copy

@@ -42,7 +42,7 @@ static inline const knot_dname_t *dn(const char *str)
 	return name;
 }
 
-#include "module/store.h"
+#include "module/store/store.h"
 
 /*!
  * Reads a name's live values the way the query path does: the store's

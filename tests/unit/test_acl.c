@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief Unit tests of the ACL decision (module/acl.c).
+ * \brief Unit tests of the ACL decision (module/dns/acl.c).
  *
  * The expected verdicts are those of Knot 3.2.6's acl_allowed() with action
  * update (src/knot/updates/acl.c), including its less obvious corners: an
@@ -29,7 +29,7 @@
 
 #include <libknot/libknot.h>
 
-#include "module/acl.h"
+#include "module/dns/acl.h"
 
 #define UPDATE_ONLY	(1u << ACME_ACL_ACTION_UPDATE)
 #define ALG		DNSSEC_TSIG_HMAC_SHA256

@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief Unit tests of the RFC 2136 UPDATE semantics (module/ddns.c).
+ * \brief Unit tests of the RFC 2136 UPDATE semantics (module/dns/ddns.c).
  *
  * Every message is built with libknot as a client would send it, written to
  * wire and parsed again into a fresh packet, which is what the module gets
@@ -44,9 +44,9 @@
 
 #include <libknot/libknot.h>
 
-#include "module/ddns.h"
-#include "module/store.h"
-#include "module/value.h"
+#include "module/dns/ddns.h"
+#include "module/store/store.h"
+#include "module/dns/value.h"
 
 /*! Base time: 2023-11-14, past 2^32 ms. */
 #define T0	1700000000000ULL

@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief Unit tests of the TSIG replay cache (module/replay.c).
+ * \brief Unit tests of the TSIG replay cache (module/dns/replay.c).
  *
  * The property that matters: a message seen before is never FRESH again,
  * whatever the load, the capacity or the interleaving of threads.  Past
@@ -29,7 +29,7 @@
 
 #include <libknot/libknot.h>
 
-#include "module/replay.h"
+#include "module/dns/replay.h"
 
 #define NOW	1800000000ULL
 #define FUDGE	300

@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief Unit tests of the challenge store (module/store.c).
+ * \brief Unit tests of the challenge store (module/store/store.c).
  *
  * Every test works in its own temporary directory.  Times are passed
  * explicitly (a realistic epoch, so that 32-bit truncation shows), and the
@@ -37,8 +37,8 @@
 
 #include <libknot/libknot.h>
 
-#include "module/store.h"
-#include "module/value.h"
+#include "module/store/store.h"
+#include "module/dns/value.h"
 
 /*! Base time: 2023-11-14, past 2^32 ms, so that truncated times show. */
 #define T0	1700000000000ULL

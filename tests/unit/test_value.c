@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief Unit tests of the TXT value helpers (module/value.c).
+ * \brief Unit tests of the TXT value helpers (module/dns/value.c).
  */
 
 #include <stdarg.h>
@@ -20,7 +20,7 @@
 
 #include <libknot/libknot.h>
 
-#include "module/value.h"
+#include "module/dns/value.h"
 
 /*! A valid RFC 8555 value: 43 base64url characters. */
 #define GOOD43 "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0"

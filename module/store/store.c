@@ -41,7 +41,7 @@
 
 #include <lmdb.h>
 
-#include "module/store.h"
+#include "module/store/store.h"
 
 /*! Longest owner key: a wire name without its root label. */
 #define OWNER_KEY_MAX		(KNOT_DNAME_MAXLEN - 1)

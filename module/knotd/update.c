@@ -9,10 +9,10 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
-#include "module/auth.h"
-#include "module/ddns.h"
+#include "module/knotd/auth.h"
+#include "module/dns/ddns.h"
 #include "module/mod-acme.h"
-#include "module/update.h"
+#include "module/knotd/update.h"
 
 /*! Number of rcodes counted (NOERROR .. NOTZONE). */
 #define RCODE_COUNT	(KNOT_RCODE_NOTZONE + 1)

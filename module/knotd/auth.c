@@ -27,8 +27,8 @@
 
 #include <libknot/libknot.h>
 
-#include "module/acl.h"
-#include "module/auth.h"
+#include "module/dns/acl.h"
+#include "module/knotd/auth.h"
 
 #define C_ACL			(const yp_name_t *)"\x03""acl"
 #define C_ACTION		(const yp_name_t *)"\x06""action"

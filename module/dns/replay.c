@@ -17,7 +17,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "module/replay.h"
+#include "module/dns/replay.h"
 
 /*! One bucket: a cache line with its lock, its floor and its entries. */
 typedef struct {

@@ -34,7 +34,7 @@
 
 #include <knot/module.h>
 
-#include "module/replay.h"
+#include "module/dns/replay.h"
 
 /*!
  * Authenticates and authorizes an UPDATE exactly as Knot's native DDNS would.

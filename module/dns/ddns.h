@@ -25,7 +25,7 @@
 
 #include <libknot/libknot.h>
 
-#include "module/store.h"
+#include "module/store/store.h"
 
 /*!
  * Zone data the store does not hold (e.g. the apex SOA and NS), used by

@@ -6,7 +6,7 @@
     (at your option) any later version.
  */
 
-#include "module/answer.h"
+#include "module/knotd/answer.h"
 #include "module/mod-acme.h"
 
 /*!

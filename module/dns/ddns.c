@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "module/ddns.h"
-#include "module/value.h"
+#include "module/dns/ddns.h"
+#include "module/dns/value.h"
 
 /*! Error carried out of the store transaction with its rcode. */
 #define DDNS_EREFUSED	KNOT_EDENIED

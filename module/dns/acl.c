@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "module/acl.h"
+#include "module/dns/acl.h"
 
 /*!
  * Number of labels \a name has below \a bailiwick, or -1 if it is not at or

@@ -32,8 +32,8 @@
 
 #include <libknot/libknot.h>
 
-#include "module/store.h"
-#include "module/value.h"
+#include "module/store/store.h"
+#include "module/dns/value.h"
 
 #ifndef ACME_DB_DEFAULT
 #error "ACME_DB_DEFAULT (default database directory) must be defined"

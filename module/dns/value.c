@@ -11,7 +11,7 @@
 
 #include <libknot/libknot.h>
 
-#include "module/value.h"
+#include "module/dns/value.h"
 
 bool acme_txt_valid(const uint8_t *rdata, size_t len)
 {
