@@ -13,15 +13,13 @@ import shutil
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import weakref
 from pathlib import Path
 
 # Process and port helpers shared with the tests.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
-from knotd import HOST, _set_pdeathsig, free_port, terminate  # noqa: E402
+from acmetest.knotd import HOST, free_port, set_pdeathsig, terminate
 KNOTD = shutil.which("knotd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotd"
 KNOTC = shutil.which("knotc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotc"
 NAMED = shutil.which("named", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "named"
@@ -104,7 +102,7 @@ class Server:
         self._out = open(self.dir / "stderr.log", "ab")
         self.proc = subprocess.Popen(list(wrapper) + self.command(), stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=self._out, cwd=str(self.dir),
-                                     preexec_fn=_set_pdeathsig)
+                                     preexec_fn=set_pdeathsig)
         deadline = time.monotonic() + timeout
         for origin, _ in self.zones:
             while not soa_ok(self.port, origin):

@@ -19,7 +19,7 @@ parser.add_argument("--package", type=int, default=-1,
 parser.add_argument("--rpmspec", type=int, default=-1,
                     help="exit status of tests/package/rpmspec (-1: not run)")
 parser.add_argument("--hardening", type=int, default=-1,
-                    help="exit status of tests/hardening/run (-1: not run); its junit.xml is summed")
+                    help="exit status of tests/run hardening (-1: not run); its junit.xml is summed")
 parser.add_argument("--fuzz", type=int, default=-1,
                     help="exit status of the fuzz smoke, make fuzz (-1: not run, 77: skipped)")
 args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""pytest fixtures for the end-to-end tests (see acme_env.py).
+"""pytest fixtures for the end-to-end tests (see tests/acmetest/acme.py).
 
 One AcmeEnv (two knotds, unbound, pebble) serves the whole session: starting it
 takes a few seconds and the tests use distinct names.  It is stopped and its
@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from acme_env import KNOT_ACME, MOD_ACME_SO, AcmeEnv, missing_tools, which
+from acmetest.acme import AcmeEnv, missing_tools, which
+from acmetest.knotd import KNOT_ACME, MOD_ACME_SO
 
 
 def pytest_report_header(config):

@@ -13,8 +13,8 @@ import re
 import dns.rcode
 import dns.rdatatype
 
-from acme_env import (ALIAS_TARGET, ALIAS_ZONE, DELEG_ZONE, cert_names, challenge_value,
-                      run_certbot, run_lego)
+from acmetest.acme import ALIAS_TARGET, cert_names, run_certbot, run_lego
+from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, challenge_value
 
 CHALLENGE_NAMES = ["_acme-challenge.example.com", ALIAS_TARGET]
 

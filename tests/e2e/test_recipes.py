@@ -8,7 +8,8 @@ import subprocess
 import dns.rdatatype
 import pytest
 
-from acme_env import ALIAS_TARGET, ALIAS_ZONE, DELEG_ZONE, challenge_value, which
+from acmetest.acme import ALIAS_TARGET, which
+from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, challenge_value
 
 ALIAS = (ALIAS_ZONE, ALIAS_TARGET, "lego-www")
 DELEG = (DELEG_ZONE, DELEG_ZONE, "certbot-example")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Captures the seed corpus of the fuzzers from real clients.
 
-Starts a knotd with mod-acme (tests/integration/knotd.py) behind a recording
+Starts a knotd with mod-acme (tests/acmetest/knotd.py) behind a recording
 proxy on 127.0.0.1 and runs real clients through the proxy:
 
   nsupdate (BIND), knsupdate (Knot)   add, delete one, delete RRset,
@@ -9,7 +9,7 @@ proxy on 127.0.0.1 and runs real clients through the proxy:
   certbot's dns-rfc2136 client        certbot_dns_rfc2136's _RFC2136Client:
                                       SOA discovery, add, delete (TCP)
   lego (rfc2136 provider)             a full `lego run` against pebble through
-                                      tests/e2e/acme_env.py (--lego; needs
+                                      tests/acmetest/acme.py (--lego; needs
                                       pebble, unbound, lego)
   kdig, dig                           queries: TXT, ANY, SOA, NS, A, +dnssec,
                                       +tcp, +nsid, cookies, qname case
@@ -17,25 +17,23 @@ proxy on 127.0.0.1 and runs real clients through the proxy:
 Every request the proxy saw is written, prefixed with the harness flags byte,
 to tests/fuzz/corpus/update/ (UPDATEs and the clients' SOA queries) and
 tests/fuzz/corpus/answer/ (queries).  Keys are those of the fuzz harness
-(k1, k2: the secrets of ddns_util.TsigKey.make), so a captured message
+(k1, k2: the secrets of acmetest.ddns.TsigKey.make), so a captured message
 verifies in the harness but for its time.
 
-Usage: tests/fuzz/capture.py [--lego] [--out DIR]
+Usage: PYTHONPATH=tests tests/fuzz/capture.py [--lego] [--out DIR]
+(run from the top of the source tree: acmetest is the package in tests/)
 """
 
 import argparse
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[0] / "integration"))
-sys.path.insert(0, str(HERE.parents[0] / "hardening"))
 
-from ddns_util import TsigKey, ddns_conf  # noqa: E402
-from harden_util import Proxy  # noqa: E402  (recording UDP/TCP relay)
-from knotd import HOST, Knotd, Zone, challenge_value  # noqa: E402
+from acmetest.ddns import TsigKey, ddns_conf
+from acmetest.harden import Proxy  # recording UDP/TCP relay
+from acmetest.knotd import HOST, Knotd, Zone, challenge_value
 
 K1 = TsigKey.make("k1")
 K2 = TsigKey.make("k2", "hmac-sha512")
@@ -136,9 +134,8 @@ def capture_queries(proxy):
 
 
 def capture_lego(proxy_factory):
-    sys.path.insert(0, str(HERE.parents[0] / "e2e"))
     try:
-        import acme_env
+        from acmetest import acme as acme_env
     except ImportError as exc:
         print(f"  (lego: {exc})")
         return None

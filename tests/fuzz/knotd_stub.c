@@ -14,7 +14,7 @@
  * The configuration, as it would read in knot.conf:
  *
  *   key:     k1 (hmac-sha256), k2 (hmac-sha512), k3 (hmac-sha256); the
- *            secrets of tests/integration/ddns_util.py TsigKey.make()
+ *            secrets of tests/acmetest/ddns.py TsigKey.make()
  *   remote:  r1 (address 198.51.100.1, key k3);  remotes: grp [r1]
  *   acl:     deny-bad  address 192.0.2.66, action update, deny
  *            upd       key k1, action update
@@ -51,7 +51,7 @@
 
 extern const knotd_mod_api_t knotd_mod_api;
 
-/* Keys: the secrets of TsigKey.make(name, algorithm) in ddns_util.py. */
+/* Keys: the secrets of TsigKey.make(name, algorithm) in acmetest/ddns.py. */
 
 static const uint8_t k1_secret[] = {
 	0xe3, 0x3f, 0x7f, 0x08, 0xf6, 0x0e, 0x19, 0xe7, 0x50, 0xbd, 0x90, 0x4c, 0x21, 0xcc, 0xc5, 0x5a,

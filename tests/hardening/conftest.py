@@ -1,15 +1,15 @@
 """pytest fixtures of the hardening suites: a real knotd with the built module
-(tests/integration/knotd.py through ddns_util.DdnsKnotd), stopped and removed
+(acmetest.knotd through acmetest.ddns.DdnsKnotd), stopped and removed
 on teardown; a failing test's report carries the tail of knotd's log."""
 
 import os
 
 import pytest
 
-from harden_util import KNOT_ACME, LONG
-from ddns_util import (ddns_factory, knotd_report_header,  # noqa: F401  (fixture, hook)
-                       pytest_runtest_makereport)
-from knotd import MOD_ACME_SO
+from acmetest.ddns import (ddns_factory, knotd_report_header,  # noqa: F401  (fixture, hook)
+                           pytest_runtest_makereport)
+from acmetest.harden import LONG
+from acmetest.knotd import KNOT_ACME, MOD_ACME_SO
 
 
 def pytest_report_header(config):

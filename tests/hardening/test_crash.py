@@ -22,8 +22,9 @@ import time
 
 import pytest
 
-from harden_util import (K1, Conn, add, acl_conf, challenge_value, lmdb_check, make_update,
-                         record, scale, send_wire, store_values, zone)
+from acmetest.ddns import add, make_update, send_wire
+from acmetest.harden import K1, Conn, acl_conf, lmdb_check, record, scale, store_values, zone
+from acmetest.knotd import challenge_value
 
 ZONE = "crash.test"
 CLIENTS = 4

@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from harden_util import (K1, Conn, add, acl_conf, del_rrset, lmdb_check, lmdb_env_info,
-                         make_update, record, store_values, zone)
+from acmetest.ddns import add, del_rrset, make_update
+from acmetest.harden import (K1, Conn, acl_conf, lmdb_check, lmdb_env_info, record, store_values,
+                             zone)
 
 FULL = "full.test"        # lifetime 3600 s: space comes back only by deleting
 EXPIRE = "expire.test"    # lifetime 3 s: space comes back by expiry

@@ -19,10 +19,9 @@ import time
 
 import pytest
 
-from harden_util import (HOST, K1, Conn, TsigKey, add, acl_conf, challenge_value,
-                         lmdb_env_info, make_update, record, scale, zone)
-from ddns_util import RR, attached, build_update, tsig_sign
-from knotd import _set_pdeathsig
+from acmetest.ddns import RR, TsigKey, add, attached, build_update, make_update, tsig_sign
+from acmetest.harden import K1, Conn, acl_conf, lmdb_env_info, record, scale, zone
+from acmetest.knotd import HOST, challenge_value, set_pdeathsig
 
 ZONE = "hostile.test"
 LIMITS = "limits.test"      # max-update-rrs 5, max-update-size 1024, strict off
@@ -34,7 +33,7 @@ UNKNOWN = TsigKey.make("nokey")
 
 @pytest.fixture(scope="module")
 def server():
-    from ddns_util import DdnsKnotd, serving
+    from acmetest.ddns import DdnsKnotd, serving
     acme = {
         "default": {"lifetime": 3600, "max-records": 8, "strict": True},
         "limits": {"lifetime": 3600, "max-records": 8, "strict": False,
@@ -74,7 +73,7 @@ def hostile_messages():
 def _flooder(port, stop, counter, seed, rate):
     """Sends the hostile messages round-robin over UDP, rate per second
     (0: as fast as it can), for at most FLOOD_MAX_SECONDS."""
-    _set_pdeathsig()  # never outlive the test
+    set_pdeathsig()  # never outlive the test
     msgs = [m for m, _ in hostile_messages().values()]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -248,7 +247,7 @@ def test_max_update_rrs(k):
     assert not k.query(f"b0.{name}", "TXT").answer
 
     # Prerequisites count too.
-    from ddns_util import yxdomain
+    from acmetest.ddns import yxdomain
     mixed = make_update(LIMITS, prereqs=[yxdomain(f"a{i}.{name}") for i in range(3)],
                         updates=[add(f"c{i}.{name}", f"v{i}") for i in range(3)], key=K1)
     assert conn.send(mixed.wire).rcode_text == "REFUSED"

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from harden_util import KNOT_ACME, K1, Conn, add, acl_conf, challenge_value, make_update, zone
-from ddns_util import DdnsKnotd
+from acmetest.ddns import DdnsKnotd, add, make_update
+from acmetest.harden import K1, Conn, acl_conf, zone
+from acmetest.knotd import KNOT_ACME, challenge_value
 
 ZONE = "perm.test"
 

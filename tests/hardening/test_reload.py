@@ -30,8 +30,10 @@ import time
 
 import pytest
 
-from harden_util import (K1, Conn, add, acl_conf, challenge_value, fd_count, lmdb_env_info,
-                         lmdb_reader_slots, make_update, record, scale, store_values, zone)
+from acmetest.ddns import add, make_update
+from acmetest.harden import (K1, Conn, acl_conf, fd_count, lmdb_env_info, lmdb_reader_slots,
+                             record, scale, store_values, zone)
+from acmetest.knotd import challenge_value
 
 A = "a.test"      # the module stays on; the update load goes here
 B = "b.test"      # the module is removed and added back

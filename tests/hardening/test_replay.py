@@ -16,8 +16,9 @@ import time
 
 import pytest
 
-from harden_util import (HOST, K1, Conn, Proxy, TsigKey, add, attached, challenge_value,
-                         del_rrset, make_update, send_wire, zone, acl_conf, record)
+from acmetest.ddns import TsigKey, add, attached, del_rrset, make_update, send_wire
+from acmetest.harden import K1, Conn, Proxy, acl_conf, record, zone
+from acmetest.knotd import HOST, challenge_value
 
 ZONE = "replay.test"        # replay-cache default
 NOCACHE = "nocache.test"    # replay-cache 0: Knot's behaviour
@@ -29,7 +30,7 @@ BADTIME = 18
 
 @pytest.fixture(scope="module")
 def server(request):
-    from ddns_util import DdnsKnotd, serving
+    from acmetest.ddns import DdnsKnotd, serving
     acme = {
         "default": {"lifetime": 3600, "max-records": 8, "strict": True},
         "nocache": {"lifetime": 3600, "max-records": 8, "strict": True, "replay-cache": 0},
@@ -163,7 +164,7 @@ def test_cache_disabled_behaves_like_knot(k):
 
 def test_native_knot_applies_replays(k):
     """The reason for all this: Knot's own DDNS applies a replayed UPDATE."""
-    from ddns_util import RR
+    from acmetest.ddns import RR
     import dns.rdatatype
     name = f"{uniq('native')}.{NATIVE}."
     addr = RR(name, dns.rdatatype.A, 1, 60, bytes([192, 0, 2, 7]))

@@ -8,19 +8,8 @@ import os
 
 import pytest
 
-from ddns_util import knotd_report_header, pytest_runtest_makereport  # noqa: F401 (hook)
-from knotd import KNOT_ACME, MOD_ACME_SO, Knotd, Zone
-
-#: Alias setup: one zone, challenge names at labels below it.
-ALIAS_ZONE = "auth.example.net"
-#: Delegation setup: one zone per challenge name, TXT at the apex.
-DELEG_ZONE = "_acme-challenge.example.com"
-#: Same content as ALIAS_ZONE but without the module: Knot's own answers.
-PLAIN_ZONE = "auth.example.org"
-
-
-def default_zones():
-    return [Zone(ALIAS_ZONE), Zone(DELEG_ZONE), Zone(PLAIN_ZONE, module=None)]
+from acmetest.ddns import knotd_report_header, pytest_runtest_makereport  # noqa: F401 (hook)
+from acmetest.knotd import KNOT_ACME, Knotd, MOD_ACME_SO, default_zones
 
 
 def pytest_report_header(config):

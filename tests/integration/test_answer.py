@@ -12,9 +12,8 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import ALIAS_ZONE, DELEG_ZONE, PLAIN_ZONE
-from knotd import (DEFAULT_ACME, Zone, challenge_value, has_soa_authority, normalize,
-                   txt_rrsets, txt_values)
+from acmetest.knotd import (ALIAS_ZONE, DEFAULT_ACME, DELEG_ZONE, PLAIN_ZONE, Zone,
+                            challenge_value, has_soa_authority, normalize, txt_rrsets, txt_values)
 
 LIVE = f"www.example.com.{ALIAS_ZONE}"           # alias setup, three levels deep
 ENTS = [f"example.com.{ALIAS_ZONE}", f"com.{ALIAS_ZONE}"]

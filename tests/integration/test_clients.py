@@ -11,8 +11,8 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from ddns_util import MINIMAL_RECORDS, DdnsKnotd, TsigKey, attached, ddns_conf, serving
-from knotd import HOST, MOD_ACME_SO, Zone, challenge_value
+from acmetest.ddns import DdnsKnotd, MINIMAL_RECORDS, TsigKey, attached, ddns_conf, serving
+from acmetest.knotd import HOST, MOD_ACME_SO, Zone, challenge_value
 
 ZONE = "acme.test"
 K1 = TsigKey.make("k1")

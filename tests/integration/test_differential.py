@@ -33,10 +33,10 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from ddns_util import (MINIMAL_RECORDS, RR, DdnsKnotd, TsigKey, add, attached, build_update,
-                       ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset,
-                       rebase, serving, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
-from knotd import MOD_ACME_SO, Zone
+from acmetest.ddns import (DdnsKnotd, MINIMAL_RECORDS, RR, TsigKey, add, attached, build_update,
+                           ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset, rebase,
+                           serving, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
+from acmetest.knotd import MOD_ACME_SO, Zone
 
 A, TXT, NS, SOA, ANY = (dns.rdatatype.A, dns.rdatatype.TXT, dns.rdatatype.NS,
                         dns.rdatatype.SOA, dns.rdatatype.ANY)

@@ -13,9 +13,8 @@ import dns.flags
 import dns.rcode
 import pytest
 
-from conftest import ALIAS_ZONE, DELEG_ZONE, PLAIN_ZONE, default_zones
-from knotd import (DEFAULT_ACME, KNOT_ACME, KNOTD, Zone, challenge_value, normalize,
-                   txt_values)
+from acmetest.knotd import (ALIAS_ZONE, DEFAULT_ACME, DELEG_ZONE, KNOT_ACME, KNOTD, PLAIN_ZONE,
+                            Zone, challenge_value, default_zones, normalize, txt_values)
 
 LIVE = f"www.example.com.{ALIAS_ZONE}"
 

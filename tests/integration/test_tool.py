@@ -17,7 +17,7 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from knotd import KNOT_ACME as TOOL
+from acmetest.knotd import KNOT_ACME as TOOL
 
 # A typical RFC 8555 value: 43 base64url characters.
 VALUE = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0"

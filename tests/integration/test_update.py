@@ -31,11 +31,10 @@ import dns.tsig
 import dns.update
 import pytest
 
-from ddns_util import (MINIMAL_RECORDS, RR, DdnsKnotd, TsigKey, add, attached, build_update,
-                       ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset,
-                       send_wire, serving, tsig_sign, txt_rdata, value_rr, yxdomain,
-                       yxrrset)
-from knotd import HOST, MOD_ACME_SO, Zone, challenge_value
+from acmetest.ddns import (DdnsKnotd, MINIMAL_RECORDS, RR, TsigKey, add, attached, build_update,
+                           ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset,
+                           send_wire, serving, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
+from acmetest.knotd import HOST, MOD_ACME_SO, Zone, challenge_value
 
 K1 = TsigKey.make("k1")
 K2 = TsigKey.make("k2", "hmac-sha512")          # known to knotd, in no acl

@@ -22,14 +22,13 @@ Everything runs on 127.0.0.1 with free ports, in one temporary directory:
 Every process is started with Proc: SIGTERM to the child if Python dies, stop()
 is idempotent, and AcmeEnv.stop() stops everything it started, in reverse order.
 
-knotd.py (tests/integration) provides the Knotd class; it is imported, not copied.
+acmetest.knotd provides the Knotd class.
 """
 
 import os
 import shutil
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -42,9 +41,8 @@ import dns.message
 import dns.query
 import dns.rcode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from knotd import (HOST, KNOT_ACME, MOD_ACME_SO, Knotd, Zone, _set_pdeathsig,  # noqa: E402
-                   challenge_value, free_port, terminate)
+from acmetest.knotd import (ALIAS_ZONE, DELEG_ZONE, HOST, KNOT_ACME, Knotd, MOD_ACME_SO, Zone,
+                            challenge_value, free_port, set_pdeathsig, terminate)
 
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin"
 
@@ -69,8 +67,6 @@ CLIENT_TIMEOUT = 180.0
 # -- the operator's names -----------------------------------------------------
 
 MAIN_ZONE = "example.com"
-DELEG_ZONE = "_acme-challenge.example.com"     # delegation setup: TXT at the apex
-ALIAS_ZONE = "auth.example.net"                # alias setup: TXT at a deep label
 ALIAS_TARGET = "www.example.com.auth.example.net"
 
 #: One TSIG key per client (Knot key id = TSIG key name) and the names it may write.
@@ -149,7 +145,7 @@ class Proc:
         self._out = open(self.log, "ab")
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd,
-                                     preexec_fn=_set_pdeathsig)
+                                     preexec_fn=set_pdeathsig)
         return self
 
     @property
@@ -467,7 +463,7 @@ def _run(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.Completed
     full_env.update(env)
     try:
         res = subprocess.run(cmd, env=full_env, stdin=subprocess.DEVNULL, capture_output=True,
-                             text=True, timeout=CLIENT_TIMEOUT, preexec_fn=_set_pdeathsig)
+                             text=True, timeout=CLIENT_TIMEOUT, preexec_fn=set_pdeathsig)
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) \
             else (exc.stdout or "")

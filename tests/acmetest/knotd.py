@@ -102,7 +102,7 @@ def free_port() -> int:
     raise RuntimeError("no free port found")
 
 
-def _set_pdeathsig():
+def set_pdeathsig():
     """Child side of fork: get SIGTERM when the parent (pytest) dies."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -142,6 +142,18 @@ class Zone:
     @property
     def file(self) -> str:
         return self.name.rstrip(".") + ".zone"
+
+
+#: Alias setup: one zone, challenge names at labels below it.
+ALIAS_ZONE = "auth.example.net"
+#: Delegation setup: one zone per challenge name, TXT at the apex.
+DELEG_ZONE = "_acme-challenge.example.com"
+#: Same content as ALIAS_ZONE but without the module: Knot's own answers.
+PLAIN_ZONE = "auth.example.org"
+
+
+def default_zones():
+    return [Zone(ALIAS_ZONE), Zone(DELEG_ZONE), Zone(PLAIN_ZONE, module=None)]
 
 
 class KnotdError(RuntimeError):
@@ -278,7 +290,7 @@ class Knotd:
         self.proc = subprocess.Popen(
             [KNOTD, "-c", str(self.conf)], stdin=subprocess.DEVNULL,
             stdout=self._stderr, stderr=self._stderr, cwd=str(self.dir),
-            preexec_fn=_set_pdeathsig)
+            preexec_fn=set_pdeathsig)
         if wait:
             try:
                 self.wait_ready(timeout)
@@ -411,8 +423,8 @@ class Knotd:
             with socket.create_connection((HOST, self.port), timeout=timeout) as s:
                 s.settimeout(timeout)
                 s.sendall(struct.pack("!H", len(wire)) + wire)
-                size = struct.unpack("!H", _recv_exact(s, 2))[0]
-                resp = _recv_exact(s, size)
+                size = struct.unpack("!H", recv_exact(s, 2))[0]
+                resp = recv_exact(s, size)
         else:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 s.settimeout(timeout)
@@ -502,7 +514,7 @@ class Knotd:
         return self.tool(*args, instance=instance, check=check)
 
 
-def _recv_exact(sock, size: int) -> bytes:
+def recv_exact(sock, size: int) -> bytes:
     """Exactly size bytes from a stream socket; ConnectionError if it closes first."""
     buf = b""
     while len(buf) < size:

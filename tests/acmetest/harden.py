@@ -1,8 +1,7 @@
 """Helpers of the hardening suites (crash safety, full map, reload under load,
 hostile traffic, replay, permissions).
 
-Reuses the integration harness (tests/integration/knotd.py, ddns_util.py),
-imported, not copied.  Adds: short/long mode, a recording proxy, LMDB
+Builds on acmetest.knotd and acmetest.ddns.  Adds: short/long mode, a recording proxy, LMDB
 inspection through lmdb-utils, process file descriptors, load generators, and
 a results file where the suites record the figures RELIABILITY.md quotes.
 
@@ -16,19 +15,13 @@ import re
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "integration"))
-
-from ddns_util import (TsigKey, DdnsKnotd, Reply, add, attached, ddns_conf,  # noqa: E402,F401
-                       del_rrset, del_value, make_update, send_wire, serving, MINIMAL_RECORDS)
-from knotd import (HOST, KNOT_ACME, Zone, _recv_exact, challenge_value,  # noqa: E402,F401
-                   free_port)
+from acmetest.ddns import MINIMAL_RECORDS, Reply, TsigKey, ddns_conf
+from acmetest.knotd import HOST, KNOT_ACME, Zone, free_port, recv_exact
 
 LONG = os.environ.get("HARDENING_LONG", "") not in ("", "0")
 
@@ -164,11 +157,11 @@ class Conn:
                     self.close()
                     continue  # closed while idle: the message was not read
                 if len(head) == 1:
-                    head += _recv_exact(self.sock, 1)
+                    head += recv_exact(self.sock, 1)
                 if len(head) < 2:
                     raise ConnectionError("closed")
                 size = struct.unpack("!H", head)[0]
-                return Reply.parse(_recv_exact(self.sock, size))
+                return Reply.parse(recv_exact(self.sock, size))
             except OSError:
                 self.close()
                 return None
@@ -253,12 +246,12 @@ class Proxy:
             with conn, socket.create_connection((HOST, self.upstream), timeout=5) as up:
                 conn.settimeout(5)
                 for _ in range(100):  # messages on one connection
-                    size = struct.unpack("!H", _recv_exact(conn, 2))[0]
-                    wire = _recv_exact(conn, size)
+                    size = struct.unpack("!H", recv_exact(conn, 2))[0]
+                    wire = recv_exact(conn, size)
                     self._record("tcp", wire)
                     up.sendall(struct.pack("!H", size) + wire)
-                    rsize = struct.unpack("!H", _recv_exact(up, 2))[0]
-                    conn.sendall(struct.pack("!H", rsize) + _recv_exact(up, rsize))
+                    rsize = struct.unpack("!H", recv_exact(up, 2))[0]
+                    conn.sendall(struct.pack("!H", rsize) + recv_exact(up, rsize))
         except OSError:
             pass
 

@@ -1,6 +1,6 @@
 """DDNS test helpers: keys, acls, a knotd with them, raw UPDATE messages.
 
-Extends the harness in knotd.py (not edited here) with what DDNS tests need:
+Extends the harness in acmetest.knotd with what DDNS tests need:
 
 - TsigKey: one key, as knotd config, as dnspython key, as nsupdate/knsupdate
   arguments;
@@ -33,8 +33,8 @@ import dns.rdatatype
 import dns.tsig
 import pytest
 
-from knotd import (HOST, KNOT_ACME, KNOTD, MOD_ACME_SO, QUERY_TIMEOUT, Knotd, KnotdError,
-                   _recv_exact, free_port)
+from acmetest.knotd import (HOST, KNOT_ACME, KNOTD, Knotd, KnotdError, MOD_ACME_SO, QUERY_TIMEOUT,
+                            free_port, recv_exact)
 
 # -- keys -----------------------------------------------------------------------
 
@@ -477,8 +477,8 @@ def send_wire(wire: bytes, port: int, tcp: bool = False, source: str = HOST,
             s.connect((dest, port))
             s.sendall(struct.pack("!H", len(wire)) + wire)
             try:
-                size = struct.unpack("!H", _recv_exact(s, 2))[0]
-                resp = _recv_exact(s, size)
+                size = struct.unpack("!H", recv_exact(s, 2))[0]
+                resp = recv_exact(s, size)
             except OSError:  # timeout, reset or closed
                 return None
         finally:

@@ -1,0 +1,16 @@
+"""Test helpers of knot-acme, shared by every test suite, tests/fuzz/capture.py
+and bench/:
+
+  acmetest.knotd   a real knotd with the built mod-acme in a temporary
+                   directory (start, stop, query, knotc, the knot-acme tool),
+                   process and socket helpers, the default test zones
+  acmetest.ddns    TSIG keys, acls, DdnsKnotd, raw UPDATE messages, the
+                   pytest hooks and fixtures the DDNS suites share
+  acmetest.acme    the end-to-end topology: pebble, unbound, two knotds,
+                   certbot and lego
+  acmetest.harden  what the hardening suites add: long/short mode, results
+                   file, LMDB inspection, a raw connection, a recording proxy
+
+The suites' pytest.ini put tests/ on the import path (`pythonpath`);
+scripts outside pytest run with PYTHONPATH=tests (`make bench` sets it).
+"""
