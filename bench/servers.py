@@ -19,9 +19,8 @@ import weakref
 from pathlib import Path
 
 # Process and port helpers shared with the tests.
+import acmetest.knotd
 from acmetest.knotd import HOST, free_port, set_pdeathsig, terminate
-KNOTD = shutil.which("knotd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotd"
-KNOTC = shutil.which("knotc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotc"
 NAMED = shutil.which("named", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "named"
 
 KEY_NAME = "bench-key."
@@ -42,9 +41,11 @@ _LIVE = weakref.WeakSet()
 
 
 @atexit.register
-def _stop_all():
+def stop_all():
+    """Stops every server started here (named and knotd)."""
     for s in list(_LIVE):
         s.stop()
+    acmetest.knotd.stop_all()
 
 
 def _wire_name(name: str) -> bytes:
@@ -77,7 +78,7 @@ def zone_text(origin: str, extra: str = "") -> str:
 
 
 class Server:
-    """A server process in a temporary directory."""
+    """A server process in a temporary directory (knotd has its own, Knotd)."""
 
     kind = "server"
 
@@ -158,108 +159,78 @@ class Server:
         return False
 
 
-class Knotd(Server):
-    """knotd with any mix of zones:
+class Knotd(acmetest.knotd.Knotd):
+    """knotd, run by the tests' runner (tests/acmetest/knotd.py), with any mix
+    of zones:
 
     zones: list of dicts {origin, text, module (None | 'acme' | 'null'), acl (bool)}
+    Every zone allows TXT updates signed with the benchmark key (acl
+    bench-update) unless acl is False.
     """
 
     kind = "knotd"
+    MODULES = {"acme": "mod-acme/bench", "null": "mod-benchnull/bench"}
 
     def __init__(self, name, zones, secret, mod_acme_so=None, nullmod_so=None,
                  acme_conf=None, workers=2, log_level="info", workdir=None):
-        super().__init__(name, [(z["origin"], z["text"]) for z in zones], workdir)
-        self.zone_defs = zones
-        self.secret = secret
-        self.mod_acme_so = mod_acme_so
-        self.nullmod_so = nullmod_so
-        self.acme_conf = dict(acme_conf or {})
-        self.acme_conf.setdefault("database", str(self.dir / "acme"))
-        self.workers = workers
-        self.log_level = log_level
+        self.name = name
+        mods = {z.get("module") for z in zones}
+        acme_conf = dict(acme_conf or {})
+        workdir = Path(workdir or tempfile.mkdtemp(prefix=f"knot-acme-bench-{name}-"))
+        acme_conf.setdefault("database", str(workdir / "acme"))
+        extra = ["key:", f"  - id: {KEY_NAME}", f"    algorithm: {KEY_ALG}",
+                 f"    secret: {secret}",
+                 "acl:", "  - id: bench-update", f"    key: {KEY_NAME}",
+                 "    action: update", "    update-type: TXT"]
+        if "null" in mods:
+            extra += ["mod-benchnull:", "  - id: bench", f"    key: {KEY_NAME}"]
+        super().__init__(
+            [acmetest.knotd.Zone(z["origin"], module=self.MODULES.get(z.get("module")),
+                                 records=z["text"],
+                                 options={"acl": "bench-update"} if z.get("acl", True) else {})
+             for z in zones],
+            acme={"bench": acme_conf}, load_module="acme" in mods,
+            module_file=mod_acme_so, extra_conf="\n".join(extra),
+            modules={"mod-benchnull": nullmod_so} if "null" in mods else None,
+            workers=workers, log_level=log_level, workdir=str(workdir),
+            template={"zonefile-load": "whole", "journal-content": "changes"})
 
     @property
     def acme_db(self) -> str:
-        return self.acme_conf["database"]
-
-    def config(self) -> str:
-        d = self.dir
-        out = [
-            "server:",
-            f"  rundir: {d}",
-            f"  listen: {HOST}@{self.port}",
-            f"  udp-workers: {self.workers}",
-            f"  tcp-workers: {self.workers}",
-            "  background-workers: 1",
-            "log:",
-            f"  - target: {d}/knotd.log",
-            f"    any: {self.log_level}",
-            "database:",
-            f"  storage: {d}/db",
-            "control:",
-            f"  listen: {d}/knot.sock",
-            "key:",
-            f"  - id: {KEY_NAME}",
-            f"    algorithm: {KEY_ALG}",
-            f"    secret: {self.secret}",
-            "acl:",
-            "  - id: bench-update",
-            f"    key: {KEY_NAME}",
-            "    action: update",
-            "    update-type: TXT",
-        ]
-        mods = {z.get("module") for z in self.zone_defs}
-        if "acme" in mods or "null" in mods:
-            out.append("module:")
-        if "acme" in mods:
-            out += ["  - id: mod-acme", f"    file: {self.mod_acme_so}"]
-        if "null" in mods:
-            out += ["  - id: mod-benchnull", f"    file: {self.nullmod_so}"]
-        if "acme" in mods:
-            out += ["mod-acme:", "  - id: bench"]
-            out += [f"    {k}: {v}" for k, v in self.acme_conf.items()]
-        if "null" in mods:
-            out += ["mod-benchnull:", "  - id: bench", f"    key: {KEY_NAME}"]
-        out += ["template:", "  - id: default", f"    storage: {d}", "    zonefile-sync: -1",
-                "    zonefile-load: whole", "    journal-content: changes", "zone:"]
-        for z in self.zone_defs:
-            out.append(f"  - domain: {z['origin']}")
-            out.append(f"    file: {z['origin']}zone")
-            if z.get("module") == "acme":
-                out.append("    module: mod-acme/bench")
-            elif z.get("module") == "null":
-                out.append("    module: mod-benchnull/bench")
-            if z.get("acl", True):
-                out.append("    acl: bench-update")
-        return "\n".join(out) + "\n"
+        return self.db_path("bench")
 
     def write_files(self):
-        (self.dir / "db").mkdir(exist_ok=True)
-        (self.dir / "knot.conf").write_text(self.config())
-        for z in self.zone_defs:
-            path = self.dir / f"{z['origin']}zone"
-            if not path.exists():
-                path.write_text(z["text"])
+        """Config and zone files, before the first start (to populate the store)."""
+        self.write_config()
 
-    def command(self):
-        return [KNOTD, "-c", str(self.dir / "knot.conf")]
+    def start(self, timeout: float = 60.0, wrapper=()):
+        return super().start(timeout=timeout, wrapper=wrapper)
 
-    def knotc(self, *args, timeout=30):
-        return subprocess.run([KNOTC, "-s", str(self.dir / "knot.sock"), "-t", "10", *args],
-                              capture_output=True, text=True, timeout=timeout)
+    def stop(self, timeout: float = 20.0):
+        return super().stop(timeout)
+
+    def kill9(self):
+        """SIGKILL, as a crash would (durability check)."""
+        self.kill()
+
+    def tail(self, lines: int = 30) -> str:
+        return self.diagnostics(lines)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
 
     def module_counter(self, zone: str, counter: str) -> int:
         """Sum of a mod-acme counter from `knotc zone-stats ZONE mod-acme`."""
-        res = self.knotc("-f", "zone-stats", zone, "mod-acme")
-        total = 0
-        for line in res.stdout.splitlines():
-            line = line.strip()
-            if f"mod-acme.{counter}" in line and "=" in line:
-                try:
-                    total += int(line.rsplit("=", 1)[1])
-                except ValueError:
-                    pass
-        return total
+        try:
+            return self.zone_stats(zone).get(counter, 0)
+        except acmetest.knotd.KnotdError:
+            return 0
 
 
 class Named(Server):

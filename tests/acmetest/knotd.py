@@ -177,7 +177,8 @@ _INSTANCES = weakref.WeakSet()
 
 
 @atexit.register
-def _stop_all():
+def stop_all():
+    """Stops every knotd this process started."""
     for k in list(_INSTANCES):
         k.stop()
 
@@ -192,16 +193,26 @@ class Knotd:
                database.storage)
     load_module  write the module: section (False: plain Knot, no mod-acme)
     extra_conf   raw YAML appended to the config (e.g. key:, acl: sections)
+    modules      more modules to load, {module id: .so path} (bench's nullmod)
+    workers      udp-workers and tcp-workers
+    log_level    level of the log file ('any:')
+    template     more items of the default template
     """
 
     def __init__(self, zones: List[Zone], acme: Optional[Dict[str, dict]] = None,
                  load_module: bool = True, extra_conf: str = "",
-                 workdir: Optional[str] = None, module_file: Optional[str] = None):
+                 workdir: Optional[str] = None, module_file: Optional[str] = None,
+                 modules: Optional[Dict[str, str]] = None, workers: int = 2,
+                 log_level: str = "debug", template: Optional[Dict[str, object]] = None):
         self.zones = list(zones)
         self.acme = {"default": dict(DEFAULT_ACME)} if acme is None else acme
         self.load_module = load_module
         self.extra_conf = extra_conf
         self.module_file = module_file or MOD_ACME_SO
+        self.modules = dict(modules or {})
+        self.workers = workers
+        self.log_level = log_level
+        self.template = dict(template or {})
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="knot-acme-it-"))
         self.dir.mkdir(parents=True, exist_ok=True)
         self.conf = self.dir / "knot.conf"
@@ -234,8 +245,8 @@ class Knotd:
             "server:",
             f"  rundir: {self.dir}",
             f"  listen: {HOST}@{self.port}",
-            "  udp-workers: 2",
-            "  tcp-workers: 2",
+            f"  udp-workers: {self.workers}",
+            f"  tcp-workers: {self.workers}",
             "  background-workers: 1",
             "database:",
             f"  storage: {self.storage}",
@@ -243,10 +254,15 @@ class Knotd:
             f"  listen: {self.socket}",
             "log:",
             f"  - target: {self.logfile}",
-            "    any: debug",
+            f"    any: {self.log_level}",
         ]
+        modules = dict(self.modules)
         if self.load_module:
-            out += ["module:", "  - id: mod-acme", f"    file: {self.module_file}"]
+            modules = {"mod-acme": self.module_file, **modules}
+        if modules:
+            out.append("module:")
+            for mid, path in modules.items():
+                out += [f"  - id: {mid}", f"    file: {path}"]
         if self.acme and self.load_module:
             out.append("mod-acme:")
             for iid, items in self.acme.items():
@@ -257,11 +273,13 @@ class Knotd:
         if self.extra_conf:
             out.append(self.extra_conf.rstrip("\n"))
         out += ["template:", "  - id: default", f"    storage: {self.dir}",
-                "    zonefile-sync: -1", "zone:"]
+                "    zonefile-sync: -1"]
+        out += [f"    {key}: {_yaml_value(value)}" for key, value in self.template.items()]
+        out.append("zone:")
         for zone in self.zones:
             out.append(f"  - domain: {zone.origin}")
             out.append(f"    file: {zone.file}")
-            if zone.module and self.load_module:
+            if zone.module and (self.load_module or self.modules):
                 out.append(f"    module: {zone.module}")
             for key, value in zone.options.items():
                 out.append(f"    {key}: {_yaml_value(value)}")
@@ -281,14 +299,20 @@ class Knotd:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self, timeout: float = START_TIMEOUT, wait: bool = True):
-        """Starts knotd in the foreground and waits until every zone answers SOA."""
+    @property
+    def pid(self) -> Optional[int]:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self, timeout: float = START_TIMEOUT, wait: bool = True, wrapper=()):
+        """Starts knotd in the foreground and waits until every zone answers SOA.
+
+        wrapper: a command knotd runs under (valgrind, strace, ...)."""
         if self.running:
             raise KnotdError("knotd already running")
         self.write_config()
         self._stderr = open(self.stderr_file, "ab")
         self.proc = subprocess.Popen(
-            [KNOTD, "-c", str(self.conf)], stdin=subprocess.DEVNULL,
+            [*wrapper, KNOTD, "-c", str(self.conf)], stdin=subprocess.DEVNULL,
             stdout=self._stderr, stderr=self._stderr, cwd=str(self.dir),
             preexec_fn=set_pdeathsig)
         if wait:
@@ -332,6 +356,13 @@ class Knotd:
             self._stderr.close()
             self._stderr = None
         return rc
+
+    def kill(self):
+        """SIGKILL, as a crash would; no clean shutdown."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stop()
 
     def restart(self, timeout: float = START_TIMEOUT):
         self.stop()
