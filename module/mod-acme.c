@@ -13,7 +13,8 @@
  *
  * Configuration schema, load/unload and the module API entry.  The store
  * lives in store.c, answers in answer.c, UPDATEs in update.c (with RFC 2136
- * semantics in ddns.c and TSIG/acl checks in auth.c and acl.c).
+ * semantics in ddns.c and TSIG/acl checks in auth.c and acl.c), the DNSSEC
+ * configurations it refuses in dnssec.c.
  */
 
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "module/knotd/answer.h"
+#include "module/knotd/dnssec.h"
 #include "module/mod-acme.h"
 #include "module/knotd/update.h"
 
@@ -138,6 +140,12 @@ static int stats_init(knotd_mod_t *mod)
 
 static int acme_load(knotd_mod_t *mod)
 {
+	/* Before anything is opened: a refused instance leaves no trace. */
+	int ret = acme_dnssec_check(mod);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
 	acme_ctx_t *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
@@ -163,7 +171,7 @@ static int acme_load(knotd_mod_t *mod)
 	/* Shared with the instance this one replaces on reload (same zone). */
 	size_t replay = knotd_conf_mod(mod, MOD_REPLAY).single.integer;
 	if (replay > 0) {
-		int ret = acme_replay_open(&ctx->replay, ctx->zone, replay);
+		ret = acme_replay_open(&ctx->replay, ctx->zone, replay);
 		if (ret != KNOT_EOK) {
 			knotd_mod_log(mod, LOG_ERR, "failed to create the replay cache (%s)",
 			              knot_strerror(ret));
@@ -173,7 +181,7 @@ static int acme_load(knotd_mod_t *mod)
 	}
 
 	char path[PATH_MAX];
-	int ret = database_path(mod, path, sizeof(path));
+	ret = database_path(mod, path, sizeof(path));
 	if (ret != KNOT_EOK) {
 		knotd_mod_log(mod, LOG_ERR, "database path too long");
 		ctx_free(ctx);
@@ -199,14 +207,6 @@ static int acme_load(knotd_mod_t *mod)
 	if (ret != KNOT_EOK) {
 		ctx_free(ctx);
 		return ret;
-	}
-
-	knotd_conf_t signing = knotd_conf_zone(mod, (const yp_name_t *)"\x0e""dnssec-signing",
-	                                       knotd_mod_zone(mod));
-	if (signing.single.boolean) {
-		knotd_mod_log(mod, LOG_WARNING, "DNSSEC signing is on, but values from the "
-		              "store are served unsigned and validators will reject them; "
-		              "serve challenges from an unsigned zone");
 	}
 
 	knotd_mod_ctx_set(mod, ctx);

@@ -8,6 +8,8 @@ and bench/:
                    pytest hooks and fixtures the DDNS suites share
   acmetest.acme    the end-to-end topology: pebble, unbound, two knotds,
                    certbot and lego
+  acmetest.dnssec  signed challenge zones: the accepted signer configuration,
+                   keymgr keys and DS, delv, a validating unbound
   acmetest.harden  what the hardening suites add: long/short mode, results
                    file, LMDB inspection, a raw connection, a recording proxy
 

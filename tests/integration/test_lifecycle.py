@@ -1,6 +1,6 @@
 """mod-acme over the life of knotd: harness sanity, restart, reload, shared
-databases, concurrent writers, expiry, statistics, config errors, DNSSEC
-warning."""
+databases, concurrent writers, expiry, statistics, config errors (DNSSEC
+refusals: test_dnssec.py)."""
 
 import os
 import re
@@ -562,20 +562,3 @@ def test_asynchronous_mode_serves_and_persists(acme_factory):
     assert txt_values(k.query(f"async.{ALIAS_ZONE}", "TXT")) == [v]
     k.restart()
     assert txt_values(k.query(f"async.{ALIAS_ZONE}", "TXT")) == [v]
-
-
-# -- DNSSEC -----------------------------------------------------------------------
-
-def test_dnssec_signing_warning(acme_factory):
-    zones = [Zone(ALIAS_ZONE, options={"dnssec-signing": True}), Zone(DELEG_ZONE)]
-    k = acme_factory(zones=zones)
-    log = k.log()
-    warn = [l for l in log.splitlines()
-            if "warning:" in l and "DNSSEC" in l.upper() and f"[{ALIAS_ZONE}.]" in l
-            and "mod-acme" in l]
-    assert warn, log
-    # Only the signed zone warns.
-    assert not [l for l in log.splitlines()
-                if f"[{DELEG_ZONE}.]" in l and "mod-acme" in l and "DNSSEC" in l.upper()]
-    # The server still runs and serves the zone.
-    assert rcode(k.query(ALIAS_ZONE, "SOA")) == "NOERROR"
