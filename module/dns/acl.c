@@ -178,28 +178,10 @@ static bool peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *upd
 	return found;
 }
 
-bool acme_acl_peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *update)
+/*! Steps 2-4 of a rule whose peer matched (step 1, peer_found()). */
+static acme_acl_verdict_t rule_verdict(const acme_acl_rule_t *rule,
+                                       const acme_acl_update_t *update)
 {
-	const acme_acl_key_t *key;
-	return rule != NULL && update != NULL && peer_found(rule, update, &key);
-}
-
-acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
-                                       const acme_acl_update_t *update,
-                                       const acme_acl_key_t **key)
-{
-	const acme_acl_key_t *matched = NULL;
-	if (key != NULL) {
-		*key = NULL;
-	}
-	if (rule == NULL || update == NULL || update->zone == NULL) {
-		return ACME_ACL_DENY;
-	}
-
-	if (!peer_found(rule, update, &matched)) {
-		return ACME_ACL_NEXT;
-	}
-
 	/* No action at all ends the walk; other actions only skip the rule. */
 	if (rule->actions == 0) {
 		return ACME_ACL_DENY;
@@ -213,12 +195,43 @@ acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
 		return ACME_ACL_NEXT;
 	}
 
-	if (rule->deny) {
-		return ACME_ACL_DENY;
+	return rule->deny ? ACME_ACL_DENY : ACME_ACL_ALLOW;
+}
+
+int acme_acl_check(acme_acl_loader_t *loader, const acme_acl_update_t *update,
+                   acme_acl_verdict_t *verdict, acme_acl_key_t *key)
+{
+	if (key != NULL) {
+		memset(key, 0, sizeof(*key));
+	}
+	if (verdict == NULL) {
+		return KNOT_EINVAL;
+	}
+	*verdict = ACME_ACL_DENY;
+	if (loader == NULL || loader->load == NULL || update == NULL || update->zone == NULL) {
+		return KNOT_EINVAL;
 	}
 
-	if (key != NULL) {
-		*key = matched;
+	acme_acl_verdict_t v = ACME_ACL_NEXT;
+	int ret = KNOT_EOK;
+	for (size_t i = 0; i < loader->rule_count && v == ACME_ACL_NEXT && ret == KNOT_EOK; i++) {
+		acme_acl_rule_t rule = { 0 };
+		const acme_acl_key_t *matched = NULL;
+		ret = loader->load(loader, i, ACME_ACL_PART_PEERS, &rule);
+		if (ret == KNOT_EOK && peer_found(&rule, update, &matched)) {
+			ret = loader->load(loader, i, ACME_ACL_PART_UPDATE, &rule);
+			if (ret == KNOT_EOK) {
+				v = rule_verdict(&rule, update);
+			}
+		}
+		if (v == ACME_ACL_ALLOW && matched != NULL && key != NULL) {
+			*key = *matched;
+		}
+		if (loader->clear != NULL) {
+			loader->clear(loader, &rule);
+		}
 	}
-	return ACME_ACL_ALLOW;
+
+	*verdict = (ret == KNOT_EOK) ? v : ACME_ACL_DENY;
+	return ret;
 }

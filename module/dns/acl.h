@@ -13,9 +13,11 @@
  *        src/knot/updates/acl.c (acl_allowed() with action update).
  *
  * Pure: no knotd symbols, only libknot, so it is unit tested on its own.
- * auth.c resolves each `acl` entry of the zone from the configuration into an
- * acme_acl_rule_t (matching the source address there, as only knotd can read
- * address ranges) and asks this file for the verdict.
+ * This file walks the zone's `acl` entries and decides; a loader (auth.c:
+ * knotd's configuration; the unit tests: arrays) reads each entry into an
+ * acme_acl_rule_t, one part at a time and only as far as the decision needs
+ * it (the source address is matched there, as only knotd can read address
+ * ranges).
  *
  * Rules are walked in configuration order.  For each rule:
  *
@@ -119,25 +121,40 @@ typedef enum {
 	ACME_ACL_DENY,     /*!< Denied, stop the walk. */
 } acme_acl_verdict_t;
 
-/*!
- * The first step of acme_acl_rule_check(): does a peer of the rule match the
- * update's source address and key (with the rule's `deny`, which lets a peer
- * without keys match signed messages)?  The rule's actions and update items
- * are not looked at, so a caller may load them only when this is true.
- */
-bool acme_acl_peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *update);
+/*! The parts of a rule a loader reads, in the order the walk asks for them. */
+typedef enum {
+	ACME_ACL_PART_PEERS,  /*!< peers, rule.deny (step 1) */
+	ACME_ACL_PART_UPDATE, /*!< rule.actions, update-type, update-owner* (steps 2-4) */
+} acme_acl_part_t;
 
 /*!
- * Verdict of one rule for an update.  The zone's rules are asked in order
- * (auth.c); the first one that does not say ACME_ACL_NEXT decides, and no
- * decision means denied.
- *
- * \param rule    The rule.
- * \param update  The update.
- * \param key     Out (may be NULL): on ACME_ACL_ALLOW of a signed update, the
- *                matched key (its secret signs the reply); NULL otherwise.
+ * Reads the zone's rules for acme_acl_check().  For each rule, in order, the
+ * walk asks for ACME_ACL_PART_PEERS, then for ACME_ACL_PART_UPDATE only if a
+ * peer matched, then calls clear() (also after a failed load).  What load()
+ * fills stays valid until clear(); the key names until the walk returns.
  */
-acme_acl_verdict_t acme_acl_rule_check(const acme_acl_rule_t *rule,
-                                       const acme_acl_update_t *update,
-                                       const acme_acl_key_t **key);
+typedef struct acme_acl_loader {
+	size_t rule_count;
+	/*! Fills \a part of rule \a index into \a rule; a KNOT_E* error ends the walk. */
+	int (*load)(struct acme_acl_loader *loader, size_t index, acme_acl_part_t part,
+	            acme_acl_rule_t *rule);
+	/*! Releases what load() allocated for \a rule. */
+	void (*clear)(struct acme_acl_loader *loader, acme_acl_rule_t *rule);
+} acme_acl_loader_t;
+
+/*!
+ * The verdict of the zone's rules for an update: the first rule that does
+ * not say ACME_ACL_NEXT decides; ACME_ACL_NEXT from the last one (or no
+ * rule) means no rule decided, which is a denial.
+ *
+ * \param loader   Reads the rules (see acme_acl_loader_t).
+ * \param update   The update.
+ * \param verdict  Out: ACME_ACL_ALLOW, ACME_ACL_DENY or ACME_ACL_NEXT.
+ * \param key      Out (may be NULL): on ACME_ACL_ALLOW of a signed update, the
+ *                 matched key (its secret signs the reply); zeroed otherwise.
+ *
+ * \return KNOT_EOK, or the loader's error (*verdict is then ACME_ACL_DENY).
+ */
+int acme_acl_check(acme_acl_loader_t *loader, const acme_acl_update_t *update,
+                   acme_acl_verdict_t *verdict, acme_acl_key_t *key);
 

@@ -9,9 +9,9 @@
 /*!
  * \file
  *
- * \brief knotd side of UPDATE authentication: reads the zone's `acl`, the
- *        `remote`/`remotes` and `key` sections through the module API, lets
- *        acl.c decide, then verifies the TSIG MAC.
+ * \brief knotd side of UPDATE authentication: the loader acl.c walks the
+ *        zone's `acl` with (reading the `acl`, `remote`/`remotes` and `key`
+ *        sections through the module API), then the TSIG MAC check.
  *
  * Configuration values point into knotd's configuration, which stays valid
  * while a query is processed (the worker holds the RCU read lock from the
@@ -87,9 +87,8 @@ static acme_acl_key_t key_get(knotd_mod_t *mod, const knotd_conf_val_t *ref,
 	return key;
 }
 
-/*! One acl entry resolved for acl.c, and the memory behind it. */
+/*! The memory behind one acl entry resolved for acl.c. */
 typedef struct {
-	acme_acl_rule_t rule;
 	acme_acl_peer_t *peers;
 	acme_acl_key_t *keys;
 	uint16_t *types;
@@ -107,11 +106,11 @@ static void rule_buf_clear(rule_buf_t *buf)
 }
 
 /*! Appends the peer of one remote (its addresses, its key). */
-static int add_remote_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_val_t *rmt,
-                           const struct sockaddr_storage *remote,
+static int add_remote_peer(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t *buf,
+                           const knotd_conf_val_t *rmt, const struct sockaddr_storage *remote,
                            const acme_acl_update_t *update)
 {
-	if (buf->rule.peer_count == buf->peer_cap) {
+	if (rule->peer_count == buf->peer_cap) {
 		size_t cap = buf->peer_cap ? 2 * buf->peer_cap : 4;
 		acme_acl_peer_t *peers = realloc(buf->peers, cap * sizeof(*peers));
 		if (peers == NULL) {
@@ -125,7 +124,7 @@ static int add_remote_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_v
 		buf->keys = keys;
 		buf->peer_cap = cap;
 	}
-	size_t i = buf->rule.peer_count++;
+	size_t i = rule->peer_count++;
 	acme_acl_peer_t *peer = &buf->peers[i];
 	memset(peer, 0, sizeof(*peer));
 
@@ -153,8 +152,8 @@ static int add_remote_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_v
  * Peers of an entry with `remote`: each reference is a `remotes` group (its
  * remotes in order) or else a `remote`, as Knot's conf_mix_iter walks them.
  */
-static int load_remote_peers(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *rmts,
-                             const struct sockaddr_storage *remote,
+static int load_remote_peers(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t *buf,
+                             const knotd_conf_t *rmts, const struct sockaddr_storage *remote,
                              const acme_acl_update_t *update)
 {
 	int ret = KNOT_EOK;
@@ -163,30 +162,31 @@ static int load_remote_peers(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf
 		knotd_conf_t group = knotd_conf(mod, C_RMTS, C_RMT, &id);
 		if (group.count > 0) {
 			for (size_t j = 0; j < group.count && ret == KNOT_EOK; j++) {
-				ret = add_remote_peer(mod, buf, &group.multi[j], remote, update);
+				ret = add_remote_peer(mod, rule, buf, &group.multi[j], remote, update);
 			}
 		} else {
-			ret = add_remote_peer(mod, buf, &rmts->multi[i], remote, update);
+			ret = add_remote_peer(mod, rule, buf, &rmts->multi[i], remote, update);
 		}
 		knotd_conf_free(&group);
 	}
-	for (size_t i = 0; i < buf->rule.peer_count; i++) {
+	for (size_t i = 0; i < rule->peer_count; i++) {
 		buf->peers[i].keys = &buf->keys[i];
 	}
+	rule->peers = buf->peers;
 	return ret;
 }
 
 /*! The single peer of an entry without `remote`: its addresses and keys. */
-static int load_own_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *acl_id,
-                         const struct sockaddr_storage *remote,
+static int load_own_peer(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t *buf,
+                         const knotd_conf_t *acl_id, const struct sockaddr_storage *remote,
                          const acme_acl_update_t *update)
 {
 	buf->peers = calloc(1, sizeof(*buf->peers));
 	if (buf->peers == NULL) {
 		return KNOT_ENOMEM;
 	}
-	buf->rule.peers = buf->peers;
-	buf->rule.peer_count = 1;
+	rule->peers = buf->peers;
+	rule->peer_count = 1;
 	acme_acl_peer_t *peer = buf->peers;
 
 	knotd_conf_t addrs = knotd_conf(mod, C_ACL, C_ADDR, acl_id);
@@ -216,9 +216,9 @@ static int load_own_peer(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *
 }
 
 /*! update-type and update-owner* of an entry. */
-static int load_update_items(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf_t *acl_id)
+static int load_update_items(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t *buf,
+                             const knotd_conf_t *acl_id)
 {
-	acme_acl_rule_t *rule = &buf->rule;
 	int ret = KNOT_EOK;
 
 	knotd_conf_t types = knotd_conf(mod, C_ACL, C_UPDATE_TYPE, acl_id);
@@ -274,57 +274,64 @@ static int load_update_items(knotd_mod_t *mod, rule_buf_t *buf, const knotd_conf
 	return ret;
 }
 
+/*! The zone's acl entries, read from knotd's configuration for acl.c. */
+typedef struct {
+	acme_acl_loader_t loader; /*!< First: acl.c hands it back. */
+	knotd_mod_t *mod;
+	knotd_conf_t acls;
+	const struct sockaddr_storage *remote;
+	const acme_acl_update_t *update;
+	rule_buf_t buf;
+} conf_loader_t;
+
 /*!
- * Resolves one acl entry (by its id) for acl.c, in the order Knot checks an
- * entry, reading each item only when the ones before did not already rule
- * the entry out: the peers (addresses, then keys), `deny`, then `action` and
- * the update items.  *applies is false when the entry cannot match.
+ * Reads one part of an acl entry, in the order Knot checks an entry, each
+ * item only when the ones before did not already rule the entry out: the
+ * peers (addresses, then keys) and `deny` (only if an address matched),
+ * then, asked by acl.c once a peer matched, `action` and the update items.
  */
-static int rule_load(knotd_mod_t *mod, const knotd_conf_val_t *ref,
-                     const struct sockaddr_storage *remote,
-                     const acme_acl_update_t *update, rule_buf_t *buf, bool *applies)
+static int conf_load(acme_acl_loader_t *loader, size_t index, acme_acl_part_t part,
+                     acme_acl_rule_t *rule)
 {
-	memset(buf, 0, sizeof(*buf));
-	*applies = false;
+	conf_loader_t *ctx = (conf_loader_t *)loader;
+	const knotd_conf_val_t *ref = &ctx->acls.multi[index];
 	knotd_conf_t id = conf_id(ref->data, ref->data_len);
-	acme_acl_rule_t *rule = &buf->rule;
+
+	if (part == ACME_ACL_PART_UPDATE) {
+		knotd_conf_t actions = knotd_conf(ctx->mod, C_ACL, C_ACTION, &id);
+		for (size_t i = 0; i < actions.count; i++) {
+			unsigned action = actions.multi[i].option;
+			if (action < 8 * sizeof(rule->actions)) {
+				rule->actions |= 1u << action;
+			}
+		}
+		knotd_conf_free(&actions);
+		return load_update_items(ctx->mod, rule, &ctx->buf, &id);
+	}
 
 	int ret;
-	knotd_conf_t rmts = knotd_conf(mod, C_ACL, C_RMT, &id);
+	knotd_conf_t rmts = knotd_conf(ctx->mod, C_ACL, C_RMT, &id);
 	if (rmts.count > 0) {
-		ret = load_remote_peers(mod, buf, &rmts, remote, update);
-		rule->peers = buf->peers;
+		ret = load_remote_peers(ctx->mod, rule, &ctx->buf, &rmts, ctx->remote, ctx->update);
 	} else {
-		ret = load_own_peer(mod, buf, &id, remote, update);
+		ret = load_own_peer(ctx->mod, rule, &ctx->buf, &id, ctx->remote, ctx->update);
 	}
 	knotd_conf_free(&rmts);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
+
 	bool addr_match = false;
-	for (size_t i = 0; i < rule->peer_count; i++) {
+	for (size_t i = 0; ret == KNOT_EOK && i < rule->peer_count; i++) {
 		addr_match |= rule->peers[i].addr_match;
 	}
-	if (!addr_match) {
-		return KNOT_EOK;
+	if (addr_match) {
+		rule->deny = knotd_conf(ctx->mod, C_ACL, C_DENY, &id).single.boolean;
 	}
+	return ret;
+}
 
-	rule->deny = knotd_conf(mod, C_ACL, C_DENY, &id).single.boolean;
-	if (!acme_acl_peer_found(rule, update)) {
-		return KNOT_EOK;
-	}
-
-	knotd_conf_t actions = knotd_conf(mod, C_ACL, C_ACTION, &id);
-	for (size_t i = 0; i < actions.count; i++) {
-		unsigned action = actions.multi[i].option;
-		if (action < 8 * sizeof(rule->actions)) {
-			rule->actions |= 1u << action;
-		}
-	}
-	knotd_conf_free(&actions);
-
-	*applies = true;
-	return load_update_items(mod, buf, &id);
+static void conf_clear(acme_acl_loader_t *loader, acme_acl_rule_t *rule)
+{
+	(void)rule;
+	rule_buf_clear(&((conf_loader_t *)loader)->buf);
 }
 
 /*!
@@ -336,28 +343,18 @@ static int acl_check(knotd_mod_t *mod, const knot_dname_t *zone,
                      const struct sockaddr_storage *remote,
                      const acme_acl_update_t *update, bool *allowed, acme_acl_key_t *key)
 {
-	*allowed = false;
-	knotd_conf_t acls = knotd_conf_zone(mod, C_ACL, zone);
+	conf_loader_t ctx = {
+		.loader = { .load = conf_load, .clear = conf_clear },
+		.mod = mod,
+		.acls = knotd_conf_zone(mod, C_ACL, zone),
+		.remote = remote,
+		.update = update,
+	};
+	ctx.loader.rule_count = ctx.acls.count;
 
-	int ret = KNOT_EOK;
-	acme_acl_verdict_t verdict = ACME_ACL_NEXT;
-	for (size_t i = 0; i < acls.count && verdict == ACME_ACL_NEXT; i++) {
-		rule_buf_t buf;
-		bool applies;
-		ret = rule_load(mod, &acls.multi[i], remote, update, &buf, &applies);
-		if (ret == KNOT_EOK && applies) {
-			const acme_acl_key_t *matched = NULL;
-			verdict = acme_acl_rule_check(&buf.rule, update, &matched);
-			if (verdict == ACME_ACL_ALLOW && matched != NULL) {
-				*key = *matched;
-			}
-		}
-		rule_buf_clear(&buf);
-		if (ret != KNOT_EOK) {
-			break;
-		}
-	}
-	knotd_conf_free(&acls);
+	acme_acl_verdict_t verdict;
+	int ret = acme_acl_check(&ctx.loader, update, &verdict, key);
+	knotd_conf_free(&ctx.acls);
 
 	*allowed = (ret == KNOT_EOK && verdict == ACME_ACL_ALLOW);
 	return ret;

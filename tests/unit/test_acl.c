@@ -115,36 +115,88 @@ static acme_acl_rule_t allow_rule(const acme_acl_peer_t *peer)
 	return r;
 }
 
-/* Verdict of one rule, and of a list. */
+/* The walk of acl.c over rules given up front. */
 
-/*! The walk auth.c makes over a zone's rules, over rules loaded up front. */
-static bool rules_allow(const acme_acl_rule_t *rules, size_t rule_count,
-                            const acme_acl_update_t *update, const acme_acl_key_t **key)
+/*! acl.c's loader over an array of rules; counts what the walk asks for. */
+typedef struct {
+	acme_acl_loader_t loader; /* First: acl.c hands it back. */
+	const acme_acl_rule_t *rules;
+	size_t peer_loads;
+	size_t update_loads;
+	size_t clears;
+	int fail_at;              /* Fail the peer load of this rule (-1: never). */
+} array_loader_t;
+
+static int array_load(acme_acl_loader_t *loader, size_t index, acme_acl_part_t part,
+                      acme_acl_rule_t *rule)
 {
-	if (key != NULL) {
-		*key = NULL;
-	}
-	for (size_t i = 0; rules != NULL && i < rule_count; i++) {
-		switch (acme_acl_rule_check(&rules[i], update, key)) {
-		case ACME_ACL_ALLOW:
-			return true;
-		case ACME_ACL_DENY:
-			return false;
-		default:
-			break;
+	array_loader_t *al = (array_loader_t *)loader;
+	const acme_acl_rule_t *src = &al->rules[index];
+	if (part == ACME_ACL_PART_PEERS) {
+		al->peer_loads++;
+		if ((int)index == al->fail_at) {
+			return KNOT_ENOMEM;
 		}
+		rule->peers = src->peers;
+		rule->peer_count = src->peer_count;
+		rule->deny = src->deny;
+	} else {
+		al->update_loads++;
+		*rule = *src;
 	}
-	return false;
+	return KNOT_EOK;
 }
 
+static void array_clear(acme_acl_loader_t *loader, acme_acl_rule_t *rule)
+{
+	(void)rule;
+	((array_loader_t *)loader)->clears++;
+}
+
+static array_loader_t array_loader(const acme_acl_rule_t *rules, size_t count)
+{
+	array_loader_t al = {
+		.loader = { .rule_count = count, .load = array_load, .clear = array_clear },
+		.rules = rules,
+		.fail_at = -1,
+	};
+	return al;
+}
+
+/*! The matched key of the last walk. */
+static acme_acl_key_t walk_key;
+
+/*! Verdict of the walk over rules; every rule asked for is cleared. */
+static acme_acl_verdict_t walk(array_loader_t *al, const acme_acl_update_t *update)
+{
+	acme_acl_verdict_t v = ACME_ACL_ALLOW;
+	assert_int_equal(acme_acl_check(&al->loader, update, &v, &walk_key), KNOT_EOK);
+	assert_int_equal(al->clears, al->peer_loads);
+	assert_true(al->update_loads <= al->peer_loads);
+	return v;
+}
+
+/*! Allowed by the rules in order; *key (may be NULL) the matched key. */
+static bool rules_allow(const acme_acl_rule_t *rules, size_t rule_count,
+                        const acme_acl_update_t *update, const acme_acl_key_t **key)
+{
+	array_loader_t al = array_loader(rules, rule_count);
+	bool allowed = (walk(&al, update) == ACME_ACL_ALLOW);
+	if (key != NULL) {
+		*key = (walk_key.name != NULL) ? &walk_key : NULL;
+	}
+	return allowed;
+}
+
+/*! Verdict of one rule alone: ACME_ACL_NEXT when it does not decide. */
 static acme_acl_verdict_t check(const acme_acl_rule_t *rule, const acme_acl_update_t *u)
 {
-	const acme_acl_key_t *key = (const void *)1;
-	acme_acl_verdict_t v = acme_acl_rule_check(rule, u, &key);
+	array_loader_t al = array_loader(rule, 1);
+	acme_acl_verdict_t v = walk(&al, u);
 	if (v != ACME_ACL_ALLOW || u->key_name == NULL) {
-		assert_null(key);
+		assert_null(walk_key.name);
 	} else {
-		assert_non_null(key);
+		assert_non_null(walk_key.name);
 	}
 	return v;
 }
@@ -204,12 +256,12 @@ static void keys(void **state)
 	acme_acl_update_t u = update(u_rrs, 1, "acme.key.");
 	const acme_acl_key_t *key = NULL;
 	assert_true(rules_allow(&r, 1, &u, &key));
-	assert_ptr_equal(key, &ks[1]);
+	assert_ptr_equal(key->name, ks[1].name);
 
 	/* Key names are compared ignoring case. */
 	u = update(u_rrs, 1, "ACME.Key.");
 	assert_true(rules_allow(&r, 1, &u, &key));
-	assert_ptr_equal(key, &ks[1]);
+	assert_ptr_equal(key->name, ks[1].name);
 
 	/* Same name, other algorithm. */
 	u = update(u_rrs, 1, "acme.key.");
@@ -261,11 +313,11 @@ static void signed_vs_keyless_rule(void **state)
 }
 
 /*!
- * acme_acl_peer_found() is the peer step alone: auth.c loads an entry's
- * actions and update items only when it says yes, so it must agree with the
- * whole check whatever those items are.
+ * The walk reads a rule's actions and update items only once a peer of it
+ * matched (auth.c reads them from knotd's configuration), asks no rule
+ * after the one that decided, and stops at a loader error, denied.
  */
-static void peer_step_alone(void **state)
+static void lazy_walk(void **state)
 {
 	(void)state;
 	ONE_TXT(u);
@@ -276,27 +328,56 @@ static void peer_step_alone(void **state)
 	acme_acl_peer_t keyed = { .addr_match = true, .keys = &k, .key_count = 1 };
 	acme_acl_peer_t far = { .addr_match = false, .keys = &k, .key_count = 1 };
 
-	/* No action, no update item: only the peers are looked at. */
-	acme_acl_rule_t r = { .peers = &keyed, .peer_count = 1 };
-	assert_true(acme_acl_peer_found(&r, &signed_u));
-	assert_false(acme_acl_peer_found(&r, &other_key));
-	assert_false(acme_acl_peer_found(&r, &unsigned_u));
+	/* Update items read for a matching peer only. */
+	acme_acl_rule_t r = allow_rule(&keyed);
+	array_loader_t al = array_loader(&r, 1);
+	assert_int_equal(walk(&al, &signed_u), ACME_ACL_ALLOW);
+	assert_int_equal(al.update_loads, 1);
+	al = array_loader(&r, 1);
+	assert_int_equal(walk(&al, &other_key), ACME_ACL_NEXT);
+	assert_int_equal(al.update_loads, 0);
+	al = array_loader(&r, 1);
+	assert_int_equal(walk(&al, &unsigned_u), ACME_ACL_NEXT);
+	assert_int_equal(al.update_loads, 0);
 	r.peers = &far;
-	assert_false(acme_acl_peer_found(&r, &signed_u));
+	al = array_loader(&r, 1);
+	assert_int_equal(walk(&al, &signed_u), ACME_ACL_NEXT);
+	assert_int_equal(al.update_loads, 0);
 
 	/* A keyless peer: unsigned messages, and signed ones only with deny. */
 	r.peers = &ANYONE;
-	assert_true(acme_acl_peer_found(&r, &unsigned_u));
-	assert_false(acme_acl_peer_found(&r, &signed_u));
+	al = array_loader(&r, 1);
+	assert_int_equal(walk(&al, &unsigned_u), ACME_ACL_ALLOW);
+	assert_int_equal(al.update_loads, 1);
+	al = array_loader(&r, 1);
+	assert_int_equal(walk(&al, &signed_u), ACME_ACL_NEXT);
+	assert_int_equal(al.update_loads, 0);
 	r.deny = true;
-	assert_true(acme_acl_peer_found(&r, &signed_u));
+	al = array_loader(&r, 1);
+	assert_int_equal(walk(&al, &signed_u), ACME_ACL_DENY);
+	assert_int_equal(al.update_loads, 1);
 
-	/* Whenever the peer step fails, the whole check says NEXT. */
-	acme_acl_rule_t full = allow_rule(&keyed);
-	full.peers = &far;
-	assert_false(acme_acl_peer_found(&full, &signed_u));
-	assert_int_equal(check(&full, &signed_u), ACME_ACL_NEXT);
-	assert_false(acme_acl_peer_found(NULL, &signed_u));
+	/* The first deciding rule ends the walk. */
+	acme_acl_rule_t rules[3] = { allow_rule(&far), allow_rule(&ANYONE), allow_rule(&ANYONE) };
+	al = array_loader(rules, 3);
+	assert_int_equal(walk(&al, &unsigned_u), ACME_ACL_ALLOW);
+	assert_int_equal(al.peer_loads, 2);
+	assert_int_equal(al.update_loads, 1);
+
+	/* A loader error: denied, the error returned, the rule cleared. */
+	al = array_loader(rules, 3);
+	al.fail_at = 1;
+	acme_acl_verdict_t v = ACME_ACL_ALLOW;
+	assert_int_equal(acme_acl_check(&al.loader, &unsigned_u, &v, &walk_key), KNOT_ENOMEM);
+	assert_int_equal(v, ACME_ACL_DENY);
+	assert_null(walk_key.name);
+	assert_int_equal(al.clears, 2);
+
+	/* Bad arguments. */
+	assert_int_equal(acme_acl_check(NULL, &unsigned_u, &v, NULL), KNOT_EINVAL);
+	assert_int_equal(v, ACME_ACL_DENY);
+	assert_int_equal(acme_acl_check(&al.loader, NULL, &v, NULL), KNOT_EINVAL);
+	assert_int_equal(acme_acl_check(&al.loader, &unsigned_u, NULL, NULL), KNOT_EINVAL);
 }
 
 /* Tests: actions, deny, order. */
@@ -596,7 +677,7 @@ static void remotes(void **state)
 	acme_acl_update_t s2 = update(u_rrs, 1, "two.key.");
 	const acme_acl_key_t *key = NULL;
 	assert_true(rules_allow(&r, 1, &s2, &key));
-	assert_ptr_equal(key, &k2);
+	assert_ptr_equal(key->name, k2.name);
 
 	/* Key of a remote at another address. */
 	acme_acl_update_t s1 = update(u_rrs, 1, "one.key.");
@@ -622,7 +703,7 @@ int main(void)
 		cmocka_unit_test_teardown(address, free_names),
 		cmocka_unit_test_teardown(keys, free_names),
 		cmocka_unit_test_teardown(signed_vs_keyless_rule, free_names),
-		cmocka_unit_test_teardown(peer_step_alone, free_names),
+		cmocka_unit_test_teardown(lazy_walk, free_names),
 		cmocka_unit_test_teardown(actions, free_names),
 		cmocka_unit_test_teardown(deny_and_order, free_names),
 		cmocka_unit_test_teardown(update_type, free_names),
