@@ -15,6 +15,11 @@ Everything runs on 127.0.0.1 with free ports, in one temporary directory:
                  zones to the acme knotd (the stub for the delegated child is
                  more specific than the parent's, so unbound goes straight to the
                  acme knotd, as it would after the referral)
+  signed variant (AcmeEnv(signed=True)): every zone signed; the challenge
+                 zones online by mod-onlinesign after mod-acme (acmetest.dnssec),
+                 example.com by Knot (dnssec-signing: on) with the DS of the
+                 delegated zone; unbound validates (trust anchors at example.com
+                 and auth.example.net, aggressive-nsec)
   pebble         Debian's ACME test CA, -dnsserver pointing at unbound, TLS material
                  generated here (a throwaway CA + a 127.0.0.1/localhost cert)
   certbot/lego   the ACME clients (run_certbot, run_lego)
@@ -37,10 +42,12 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
 
+from acmetest.dnssec import SIGNED_MODULES, SIGNER_CONF, dnskey, ds
 from acmetest.knotd import (ALIAS_ZONE, DELEG_ZONE, HOST, KNOT_ACME, Knotd, MOD_ACME_SO, Zone,
                             challenge_value, free_port, set_pdeathsig, terminate)
 
@@ -59,6 +66,7 @@ TOOLS = {
     "certbot": "certbot (+ python3-certbot-dns-rfc2136)",
     "lego": "lego",
     "openssl": "openssl",
+    "keymgr": "knot",
 }
 
 START_TIMEOUT = 20.0
@@ -220,8 +228,10 @@ def make_tls(d: Path) -> Dict[str, Path]:
 class Unbound:
     """unbound as the CA's resolver, with stub zones to the local knotds."""
 
-    def __init__(self, d: Path, stubs: Dict[str, int]):
+    def __init__(self, d: Path, stubs: Dict[str, int], anchors: Optional[List[str]] = None):
+        """anchors: DNSKEY lines to validate with (None: no validation)."""
         self.dir = d
+        self.validating = anchors is not None
         d.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.conf = d / "unbound.conf"
@@ -240,6 +250,7 @@ class Unbound:
             "  do-ip6: no",
             "  access-control: 127.0.0.0/8 allow",
             "  do-not-query-localhost: no",
+            '  module-config: "validator iterator"' if anchors is not None else
             '  module-config: "iterator"',
             "  qname-minimisation: yes",
             "  harden-below-nxdomain: yes",
@@ -257,6 +268,11 @@ class Unbound:
             f'  control-interface: "{d / "unbound.ctl"}"',
             "  control-use-cert: no",
         ]
+        if anchors is not None:
+            # After server:'s items, before remote-control:.
+            at = lines.index("remote-control:")
+            lines[at:at] = ["  aggressive-nsec: yes", "  val-log-level: 2"] + [
+                f'  trust-anchor: "{" ".join(a.split())}"' for a in anchors]
         for name, port in stubs.items():
             lines += ["stub-zone:", f'  name: "{name}"', f"  stub-addr: {HOST}@{port}"]
         self.conf.write_text("\n".join(lines) + "\n")
@@ -264,8 +280,19 @@ class Unbound:
                          d / "unbound.stderr")
 
     def query(self, name, rdtype="TXT", timeout: float = 3.0) -> dns.message.Message:
-        q = dns.message.make_query(name, rdtype)
+        """With DO and AD when validating: AD in the answer says it validated."""
+        q = dns.message.make_query(name, rdtype, want_dnssec=self.validating)
+        if self.validating:
+            q.flags |= dns.flags.AD
         return dns.query.udp(q, HOST, timeout=timeout, port=self.port)
+
+    def validation_failures(self) -> List[str]:
+        """Lines of unbound's log about answers that failed validation."""
+        try:
+            text = self.logfile.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        return [line for line in text.splitlines() if "validation failure" in line]
 
     def start(self, probe_name: str):
         self.proc.start()
@@ -362,15 +389,19 @@ class Pebble:
 class AcmeEnv:
     """main knotd + acme knotd + unbound + pebble, started in that order."""
 
-    def __init__(self, workdir: Optional[str] = None):
+    def __init__(self, workdir: Optional[str] = None, signed: bool = False):
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="knot-acme-e2e-"))
+        self.signed = signed
         self.secrets = {key: secret() for key in KEYS}
-        self.main = Knotd([Zone(MAIN_ZONE, module=None, records=MAIN_RECORDS)],
+        self.main = Knotd([Zone(MAIN_ZONE, module=None, records=MAIN_RECORDS,
+                                options={"dnssec-signing": True} if signed else {})],
                           acme={}, load_module=False, workdir=str(self.dir / "main"))
         self.acme = Knotd(
-            [Zone(zone, records=CHALLENGE_RECORDS, options={"acl": "[" + ", ".join(keys) + "]"})
+            [Zone(zone, records=CHALLENGE_RECORDS, options={"acl": "[" + ", ".join(keys) + "]"},
+                  module=SIGNED_MODULES if signed else "mod-acme/default")
              for zone, keys in ZONE_ACLS.items()],
-            acme={"default": dict(ACME_SETTINGS)}, extra_conf=self._auth_conf(),
+            acme={"default": dict(ACME_SETTINGS)},
+            extra_conf=self._auth_conf() + ("\n" + SIGNER_CONF if signed else ""),
             workdir=str(self.dir / "acme"))
         self.unbound: Optional[Unbound] = None
         self.pebble: Optional[Pebble] = None
@@ -392,13 +423,21 @@ class AcmeEnv:
 
     def start(self):
         try:
-            self.main.start()
             self.acme.start()
+            anchors = None
+            if self.signed:
+                # The parent's DS for the delegated zone: its key exists now.
+                zone = self.main.zones[0]
+                zone.records = zone.records + "\n".join(ds(self.acme, DELEG_ZONE)) + "\n"
+                self.main.write_zones()
+            self.main.start()
+            if self.signed:
+                anchors = dnskey(self.main, MAIN_ZONE) + dnskey(self.acme, ALIAS_ZONE)
             self.unbound = Unbound(self.dir / "unbound", {
                 MAIN_ZONE: self.main.port,
                 DELEG_ZONE: self.acme.port,
                 ALIAS_ZONE: self.acme.port,
-            }).start(MAIN_ZONE)
+            }, anchors).start(MAIN_ZONE)
             self.tls = make_tls(self.dir / "tls")
             self.pebble = Pebble(self.dir / "pebble", self.tls, self.unbound.port).start()
         except BaseException:

@@ -43,16 +43,18 @@ def pytest_runtest_makereport(item, call):
         rep.sections.append((f"e2e environment in {env.dir}", env.diagnostics()))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", params=["unsigned", "signed"])
 def acme_env(request):
-    """The running topology; fails (not skips) when a program is missing."""
+    """The running topology, once with unsigned zones and once with every
+    zone signed and a validating resolver; fails (not skips) when a program
+    is missing."""
     missing = missing_tools()
     if missing:
         pytest.fail("not installed: " + ", ".join(missing) + " (scripts/deps installs them)")
     for path, what in ((MOD_ACME_SO, "mod-acme.so"), (KNOT_ACME, "knot-acme")):
         if not os.path.isfile(path):
             pytest.fail(f"{what} not found at {path} (build first or set MOD_ACME_SO/KNOT_ACME)")
-    env = AcmeEnv()
+    env = AcmeEnv(signed=request.param == "signed")
     request.session._acme_env = env
     request.addfinalizer(env.cleanup)
     env.start()

@@ -6,10 +6,15 @@ UPDATE, and clients holding a key for another name being refused.
 
 After every run the certificate (if any) must verify against pebble's root,
 and the store must be empty again: the clients delete their values.
+
+Every test runs twice (conftest.py): with unsigned zones, and with every zone
+signed and unbound validating (acmetest.acme, signed variant), where no answer
+may fail validation and the challenge answers must come out secure (AD).
 """
 
 import re
 
+import dns.flags
 import dns.rcode
 import dns.rdatatype
 
@@ -49,6 +54,19 @@ def assert_issued(env, run, names):
     verified = env.verify(run.cert, run.chain)
     assert verified.returncode == 0, f"{verified.stdout}{verified.stderr}\n" + report(env, run)
     assert cert_names(run.cert) == sorted(names)
+    assert_validated(env)
+
+
+def assert_validated(env):
+    """Signed variant: the CA's resolver found nothing bogus."""
+    if env.signed:
+        assert env.unbound.validation_failures() == [], env.unbound.diagnostics()
+
+
+def assert_secure(env, msg):
+    """Signed variant: the CA's resolver validated the answer (AD)."""
+    if env.signed:
+        assert msg.flags & dns.flags.AD, msg
 
 
 def test_certbot_delegation_apex_and_wildcard(ca):
@@ -131,9 +149,30 @@ def test_empty_non_terminals_through_the_resolver(ca):
             assert msg.rcode() == dns.rcode.NOERROR and not msg.answer, msg
             msg = ca.unbound.query(ent, "A")
             assert msg.rcode() == dns.rcode.NOERROR and not msg.answer, msg
+            assert_secure(ca, msg)
         msg = ca.unbound.query(name, "TXT")
         assert msg.rcode() == dns.rcode.NOERROR, msg
-        assert [b"".join(rd.strings).decode() for rr in msg.answer for rd in rr] == [value]
+        assert_secure(ca, msg)
+        assert [b"".join(rd.strings).decode() for rr in msg.answer
+                if rr.rdtype == dns.rdatatype.TXT for rd in rr] == [value]
     finally:
         ca.acme.delete(name)
     assert_store_clean(ca)
+    assert_validated(ca)
+
+
+def test_apex_value_through_the_resolver(ca):
+    """Delegation setup: the value at the apex of the delegated zone, as the
+    CA's resolver sees it (signed variant: validated from example.com's DS)."""
+    value = challenge_value("e2e apex")
+    ca.acme.add(DELEG_ZONE, value)
+    try:
+        msg = ca.unbound.query(DELEG_ZONE, "TXT")
+        assert msg.rcode() == dns.rcode.NOERROR, msg
+        assert_secure(ca, msg)
+        assert [b"".join(rd.strings).decode() for rr in msg.answer
+                if rr.rdtype == dns.rdatatype.TXT for rd in rr] == [value]
+    finally:
+        ca.acme.delete(DELEG_ZONE)
+    assert_store_clean(ca)
+    assert_validated(ca)
