@@ -6,11 +6,14 @@ database directory under pytest's tmp_path; no knotd is needed.
 """
 
 import hashlib
+import json
+import os
 import re
 import shutil
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import dns.rdata
 import dns.rdataclass
@@ -457,7 +460,7 @@ def test_help(flag):
     res = run(None, flag)
     assert res.returncode == 0
     assert res.stderr == ""
-    for word in ["Usage", "list [NAME]", "add NAME VALUE [TTL]", "del NAME [VALUE]",
+    for word in ["Usage", "list [--json] [NAME]", "add NAME VALUE [TTL]", "del NAME [VALUE]",
                  "purge", "-D", "-l", "--help", "--version", "Exit status"]:
         assert word in res.stdout, word
 
@@ -506,3 +509,154 @@ def test_concurrent_database_creation(tmp_path):
             out, err = p.communicate(timeout=60)
             assert p.returncode == 0, err
         assert values(db) == {("a.example.com.", f'"v{n}"') for n in range(6)}
+
+
+# --- knotd's configuration (-c FILE, -C DIR) --------------------------------
+#
+# The database and the policy of a name come from the mod-acme section of the
+# zone the name falls in, read through `knotc conf-export` from a file or a
+# configuration database, as knotd itself would use it.  No knotd is needed
+# except where a test says so.
+
+from knotd import Knotd, Zone, challenge_value, txt_values, KNOTC  # noqa: E402
+
+os.environ.setdefault("KNOTC", KNOTC)  # the tool runs the same knotc
+
+V1, V2, V3 = (challenge_value(i) for i in range(3))
+
+
+@pytest.fixture(params=["file", "confdb"])
+def server(request):
+    """A knotd configuration: auth.example.net (mod-acme/default, 2h, max-ttl 30,
+    max-records 2), _acme-challenge.www.example.com (mod-acme/loose: not strict,
+    own database under database.storage), plain.example.org (no module),
+    inherit.example.org (module from the default template is not used: the
+    zone names its own template)."""
+    k = Knotd([Zone("auth.example.net"),
+               Zone("_acme-challenge.www.example.com", module="mod-acme/loose"),
+               Zone("plain.example.org", module=None)],
+              acme={"default": {"lifetime": "2h", "max-ttl": 30, "max-records": 2,
+                                "strict": True},
+                    "loose": {"lifetime": 600, "strict": False, "database": "loose"}})
+    k.source = ["-c", str(k.conf)]
+    if request.param == "confdb":
+        confdb = k.dir / "confdb"
+        subprocess.run([KNOTC, "-C", str(confdb), "conf-import", str(k.conf)],
+                       check=True, capture_output=True, timeout=60)
+        k.source = ["-C", str(confdb)]
+    yield k
+    k.cleanup()
+
+
+def crun(k, *args):
+    return subprocess.run([TOOL] + k.source + [str(a) for a in args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def cok(k, *args):
+    res = crun(k, *args)
+    assert res.returncode == 0, f"{args}: rc {res.returncode}, stderr {res.stderr!r}"
+    assert res.stderr == ""
+    return res.stdout
+
+
+def test_conf_database_and_lifetime_from_section(server):
+    cok(server, "add", "www.example.com.auth.example.net", V1, 120)
+    # The module's own database, at the path the module uses.
+    assert (Path(server.db_path("default")) / "data.mdb").exists()
+    [(owner, ttl, txt, left)] = parse_list(cok(server, "list"))
+    assert owner == "www.example.com.auth.example.net."
+    assert txt == f'"{V1}"'
+    assert ttl == 30                       # max-ttl caps what knotd answers
+    assert 7100 <= left <= 7200            # lifetime 2h, not the tool's 3600
+    # The same value read as a bare database.
+    assert values(server.db_path("default")) == {(owner, txt)}
+
+
+def test_conf_relative_database_under_storage(server):
+    cok(server, "add", "_acme-challenge.www.example.com", "not strict here")
+    assert (server.storage / "loose" / "data.mdb").exists()
+    [(owner, _, txt, left)] = parse_list(cok(server, "list", "_acme-challenge.www.example.com"))
+    assert (owner, txt) == ("_acme-challenge.www.example.com.", '"not strict here"')
+    assert 500 <= left <= 600
+
+
+def test_conf_max_records_drops_oldest(server):
+    for v in (V1, V2, V3):
+        cok(server, "add", "a.auth.example.net", v)
+    assert {t for _, _, t, _ in parse_list(cok(server, "list"))} == {f'"{V2}"', f'"{V3}"'}
+
+
+def test_conf_list_all_databases_and_json(server):
+    cok(server, "add", "a.auth.example.net", V1)
+    cok(server, "add", "_acme-challenge.www.example.com", "x")
+    rows = json.loads(cok(server, "list", "--json"))
+    assert sorted((r["name"], r["txt"], r["module"]) for r in rows) == [
+        ("_acme-challenge.www.example.com.", ["x"], "mod-acme/loose"),
+        ("a.auth.example.net.", [V1], "mod-acme/default")]
+    for r in rows:
+        assert r["expires"] - r["expires_in"] - time.time() < 5
+        assert r["database"] in (server.db_path("default"), str(server.storage / "loose"))
+    assert json.loads(cok(server, "list", "--json", "b.auth.example.net")) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["add", "not a name!!", V1], "invalid domain name"),
+    (["add", "www.example.org", V1], "in no zone"),
+    (["add", "x.plain.example.org", V1], "does not use mod-acme"),
+    (["add", "a.auth.example.net", "not RFC 8555"], "strict"),
+    (["del", "x.plain.example.org"], "does not use mod-acme"),
+    (["list", "www.example.org"], "in no zone"),
+])
+def test_conf_refused_names_change_nothing(server, args, message):
+    cok(server, "add", "a.auth.example.net", V1)
+    before = data_digest(Path(server.db_path("default")))
+    res = crun(server, *args)
+    assert res.returncode == 2, res
+    assert message in res.stderr
+    assert res.stdout == ""
+    assert data_digest(Path(server.db_path("default"))) == before
+    assert not (server.storage / "acme").exists()   # no default database created
+
+
+def test_conf_lifetime_option_only_with_dir(server):
+    res = crun(server, "-l", "60", "add", "a.auth.example.net", V1)
+    assert res.returncode == 2 and "-l" in res.stderr
+
+
+@pytest.mark.parametrize("source, message", [
+    (["-c", "/nonexistent/knot.conf"], "cannot read the configuration file"),
+    (["-C", "/nonexistent/confdb"], "cannot read the configuration database"),
+    (["-c", "a", "-C", "b"], "ambiguous"),
+    (["-D", "/tmp/x", "-c", "a"], "-D"),
+])
+def test_conf_bad_source(source, message):
+    res = subprocess.run([TOOL] + source + ["list"], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 2, res
+    assert message in res.stderr
+
+
+def test_conf_template_module_and_knotd_serves(tmp_path):
+    """A zone that gets mod-acme from the default template; the value the
+    tool adds is what the running knotd serves."""
+    k = Knotd([Zone("auth.example.net", module=None)])
+    try:
+        text = k.config_text().replace(
+            "template:\n  - id: default\n",
+            "template:\n  - id: default\n    module: mod-acme/default\n", 1)
+        assert "template:\n  - id: default\n    module: mod-acme/default" in text
+        k.config_text = lambda: text
+        k.start()
+        subprocess.run([TOOL, "-c", str(k.conf), "add", "x.auth.example.net", V1],
+                       check=True, timeout=60)
+        msg = k.query("x.auth.example.net", "TXT")
+        assert [v for v in txt_values(msg)] == [V1]
+    finally:
+        k.cleanup()
+
+
+def test_dir_refuses_malformed_name(db):
+    res = run(db, "add", "not a name!!", "v")
+    assert res.returncode == 2 and "invalid domain name" in res.stderr
+    assert not db.exists()
