@@ -518,7 +518,7 @@ def test_concurrent_database_creation(tmp_path):
 # configuration database, as knotd itself would use it.  No knotd is needed
 # except where a test says so.
 
-from knotd import Knotd, Zone, challenge_value, txt_values, KNOTC  # noqa: E402
+from acmetest.knotd import Knotd, Zone, challenge_value, txt_values, KNOTC  # noqa: E402
 
 os.environ.setdefault("KNOTC", KNOTC)  # the tool runs the same knotc
 
