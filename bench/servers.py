@@ -163,13 +163,16 @@ class Knotd(acmetest.knotd.Knotd):
     """knotd, run by the tests' runner (tests/acmetest/knotd.py), with any mix
     of zones:
 
-    zones: list of dicts {origin, text, module (None | 'acme' | 'null'), acl (bool)}
+    zones: list of dicts {origin, text, module (None | 'acme' | 'signed' | 'null'),
+           acl (bool)}
     Every zone allows TXT updates signed with the benchmark key (acl
     bench-update) unless acl is False.
     """
 
     kind = "knotd"
-    MODULES = {"acme": "mod-acme/bench", "null": "mod-benchnull/bench"}
+    #: 'signed': mod-acme with Knot's online signer after it (module/mod-acme.rst, DNSSEC).
+    MODULES = {"acme": "mod-acme/bench", "null": "mod-benchnull/bench",
+               "signed": "[mod-acme/bench, mod-onlinesign/bench]"}
 
     def __init__(self, name, zones, secret, mod_acme_so=None, nullmod_so=None,
                  acme_conf=None, workers=2, log_level="info", workdir=None):
@@ -184,12 +187,14 @@ class Knotd(acmetest.knotd.Knotd):
                  "    action: update", "    update-type: TXT"]
         if "null" in mods:
             extra += ["mod-benchnull:", "  - id: bench", f"    key: {KEY_NAME}"]
+        if "signed" in mods:
+            extra += ["mod-onlinesign:", "  - id: bench", "    nsec-bitmap: [A, AAAA, TXT]"]
         super().__init__(
             [acmetest.knotd.Zone(z["origin"], module=self.MODULES.get(z.get("module")),
                                  records=z["text"],
                                  options={"acl": "bench-update"} if z.get("acl", True) else {})
              for z in zones],
-            acme={"bench": acme_conf}, load_module="acme" in mods,
+            acme={"bench": acme_conf}, load_module=bool({"acme", "signed"} & mods),
             module_file=mod_acme_so, extra_conf="\n".join(extra),
             modules={"mod-benchnull": nullmod_so} if "null" in mods else None,
             workers=workers, log_level=log_level, workdir=str(workdir),

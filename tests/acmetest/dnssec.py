@@ -116,6 +116,9 @@ def delv(port: int, anchors: Path, root: str, name: str, rdtype: str = "TXT",
     cmd = [which("delv") or "delv", f"@{server}", "-p", str(port), "-a", str(anchors),
            f"+root={root.rstrip('.')}", "+nocrypto", name, rdtype]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if re.search(r"[Ii]nvalid option.*root|unknown option.*root", res.stderr):
+        import pytest
+        pytest.skip(f"this delv has no +root option: {res.stderr.strip()}")
     return Delv(res.returncode, f"$ {' '.join(cmd)}\n{res.stdout}{res.stderr}")
 
 
