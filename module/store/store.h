@@ -31,6 +31,8 @@
 
 #include <libknot/libknot.h>
 
+#include "module/store/key.h"
+
 /*! Default LMDB map size (maximum database size). */
 #define ACME_STORE_MAP_SIZE_DEFAULT	(64ULL * 1024 * 1024)
 
@@ -92,26 +94,6 @@ const char *acme_store_path(const acme_store_t *store);
 
 /*! Current time in milliseconds (CLOCK_REALTIME). */
 uint64_t acme_now_ms(void);
-
-/*!
- * A name as the store orders it: its labels from the root down, lower case,
- * each preceded by its length.  A name at or below another has the other's
- * key as a prefix.
- */
-typedef struct {
-	uint8_t len;
-	uint8_t data[KNOT_DNAME_MAXLEN];
-} acme_store_key_t;
-
-/*! Key of \a name; KNOT_EINVAL if it is not an uncompressed wire name. */
-int acme_store_key(const knot_dname_t *name, acme_store_key_t *key);
-
-/*! Whether \a key is \a apex's key or that of a name below it. */
-static inline bool acme_store_key_within(const acme_store_key_t *key,
-                                         const acme_store_key_t *apex)
-{
-	return key->len >= apex->len && memcmp(key->data, apex->data, apex->len) == 0;
-}
 
 /*! Number of reader slots (see acme_store_read_key()). */
 #define ACME_STORE_SLOTS	256

@@ -1,0 +1,302 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "module/store/redis/internal.h"
+
+/*! Bits of the filter: about a million names at 8 bits each. */
+#define BLOOM_BITS	(1ULL << 23)
+/*! Rebuild (resubscribe and rescan) once this many entries are in. */
+#define BLOOM_ENTRIES_MAX	(BLOOM_BITS / 8)
+/*! How long the thread sleeps in poll() between checks of stop. */
+#define POLL_MS		200
+
+typedef struct bloom {
+	_Atomic uint64_t entries;
+	_Atomic uint64_t words[BLOOM_BITS / 64];
+} bloom_t;
+
+/*! FNV-1a, then a mix: two bit positions from one 64-bit hash. */
+static uint64_t key_hash(const uint8_t *data, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ data[i]) * 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static bool bloom_has(const bloom_t *b, uint64_t h)
+{
+	uint64_t b1 = h & (BLOOM_BITS - 1), b2 = (h >> 32) & (BLOOM_BITS - 1);
+	return (atomic_load_explicit(&b->words[b1 / 64], memory_order_acquire) >> (b1 % 64) & 1) &&
+	       (atomic_load_explicit(&b->words[b2 / 64], memory_order_acquire) >> (b2 % 64) & 1);
+}
+
+static void bloom_set(bloom_t *b, uint64_t h)
+{
+	uint64_t b1 = h & (BLOOM_BITS - 1), b2 = (h >> 32) & (BLOOM_BITS - 1);
+	atomic_fetch_or_explicit(&b->words[b1 / 64], 1ULL << (b1 % 64), memory_order_release);
+	atomic_fetch_or_explicit(&b->words[b2 / 64], 1ULL << (b2 % 64), memory_order_release);
+}
+
+/*! Adds an owner key and the key of each of its ancestors. */
+static void bloom_add_owner(bloom_t *b, const uint8_t *okey, size_t len)
+{
+	size_t pos = 0;
+	for (;;) {
+		uint64_t h = key_hash(okey, pos);
+		if (!bloom_has(b, h)) {
+			bloom_set(b, h);
+			atomic_fetch_add_explicit(&b->entries, 1, memory_order_relaxed);
+		}
+		if (pos >= len) {
+			break;
+		}
+		pos += 1 + okey[pos];
+		if (pos > len) {
+			break; /* Not a store key: its own bits stop here. */
+		}
+	}
+}
+
+bool filter_absent(filter_t *f, const acme_store_key_t *key)
+{
+	if (!atomic_load_explicit(&f->current, memory_order_acquire)) {
+		return false;
+	}
+	bloom_t *b = atomic_load_explicit(&f->bits, memory_order_acquire);
+	if (b == NULL || bloom_has(b, key_hash(key->data, key->len))) {
+		return false;
+	}
+	/*
+	 * A publication that arrived before this call is on the socket (poll),
+	 * or being handled (busy), or in the bits (second look); in that order,
+	 * so that it cannot slip between the looks.
+	 */
+	struct pollfd p = { .fd = atomic_load(&f->fd), .events = POLLIN };
+	if (p.fd < 0 || poll(&p, 1, 0) != 0 || atomic_load(&f->busy) ||
+	    bloom_has(b, key_hash(key->data, key->len))) {
+		return false;
+	}
+	return atomic_load_explicit(&f->current, memory_order_acquire);
+}
+
+/*! The owner key in a Redis key "P v:OWNER", or NULL. */
+static const uint8_t *owner_of(const redis_store_t *rs, const redisReply *k, size_t *len)
+{
+	if (k->type != REDIS_REPLY_STRING || k->len < rs->prefix_len + 2 ||
+	    memcmp(k->str, rs->prefix, rs->prefix_len) != 0 ||
+	    memcmp(k->str + rs->prefix_len, "v:", 2) != 0) {
+		return NULL;
+	}
+	*len = k->len - rs->prefix_len - 2;
+	return (const uint8_t *)k->str + rs->prefix_len + 2;
+}
+
+/*! Adds every stored owner to \a b (SCAN on a connection of its own). */
+static int scan_owners(redis_store_t *rs, bloom_t *b)
+{
+	redisContext *c;
+	uint64_t epoch;
+	int ret = conn_open(&rs->read, &c, &epoch);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	char pattern[REDIS_KEY_MAX];
+	size_t plen = redis_key(rs, 'v', (const uint8_t *)"*", 1, pattern);
+	char cursor[32] = "0";
+	do {
+		redisReply *r = redisCommand(c, "SCAN %s MATCH %b COUNT 1000", cursor, pattern, plen);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			ret = r == NULL ? conn_error(c) : KNOT_EMALF;
+			if (r != NULL) {
+				freeReplyObject(r);
+			}
+			break;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+		for (size_t i = 0; i < r->element[1]->elements; i++) {
+			size_t len;
+			const uint8_t *okey = owner_of(rs, r->element[1]->element[i], &len);
+			if (okey != NULL) {
+				bloom_add_owner(b, okey, len);
+			}
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	redisFree(c);
+	return ret;
+}
+
+/*! Handles one reply on the subscription; false when it is not what is expected. */
+static bool on_message(filter_t *f, bloom_t *b, redisReply *r)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_STRING) {
+		return false;
+	}
+	if (strcmp(r->element[0]->str, "message") == 0 &&
+	    r->element[2]->type == REDIS_REPLY_STRING) {
+		bloom_add_owner(b, (const uint8_t *)r->element[2]->str, r->element[2]->len);
+	}
+	(void)f;
+	return true;
+}
+
+/*! Drops trust in the filter, then (after the workers are done with it) the socket. */
+static void unsubscribe(filter_t *f, redisContext **c)
+{
+	atomic_store(&f->current, false);
+	atomic_store(&f->fd, -1);
+	if (*c != NULL) {
+		usleep(50 * 1000); /* A worker may still poll the old descriptor. */
+		redisFree(*c);
+		*c = NULL;
+	}
+}
+
+/*! Sleeps up to \a ms unless asked to stop. */
+static void nap(filter_t *f, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&f->lock);
+	if (!atomic_load(&f->stop)) {
+		pthread_cond_timedwait(&f->wake, &f->lock, &ts);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+/*! One subscription: subscribe, scan, declare current, follow the channel. */
+static void follow(filter_t *f)
+{
+	redis_store_t *rs = f->rs;
+	redisContext *c = NULL;
+	uint64_t epoch;
+	if (conn_open(&rs->read, &c, &epoch) != KNOT_EOK) {
+		return;
+	}
+	char channel[REDIS_PREFIX_MAX + 2];
+	memcpy(channel, rs->prefix, rs->prefix_len);
+	channel[rs->prefix_len] = 'w';
+	redisReply *r = redisCommand(c, "SUBSCRIBE %b", channel, rs->prefix_len + 1);
+	if (r == NULL || !on_message(f, NULL, r)) {
+		if (r != NULL) {
+			freeReplyObject(r);
+		}
+		redisFree(c);
+		return;
+	}
+	freeReplyObject(r);
+	/* No timeout on the subscription: poll() below waits. */
+	struct timeval none = { 0, 0 };
+	redisSetTimeout(c, none);
+
+	bloom_t *b = calloc(1, sizeof(*b));
+	if (b == NULL || scan_owners(rs, b) != KNOT_EOK) {
+		free(b);
+		redisFree(c);
+		return;
+	}
+	/* Publications during the scan are in the socket: poll sees them first. */
+	atomic_store(&f->fd, c->fd);
+	/* The replaced filter is freed at the next swap: a worker may hold it yet. */
+	free(f->retired);
+	f->retired = atomic_exchange(&f->bits, b);
+	atomic_store(&f->current, true);
+
+	while (!atomic_load(&f->stop)) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		int n = poll(&p, 1, POLL_MS);
+		if (n < 0) {
+			continue;
+		}
+		if (n == 0) {
+			continue;
+		}
+		atomic_store(&f->busy, true);
+		if (redisBufferRead(c) != REDIS_OK) {
+			atomic_store(&f->busy, false);
+			break;
+		}
+		void *reply;
+		bool ok = true;
+		while (ok && redisGetReplyFromReader(c, &reply) == REDIS_OK && reply != NULL) {
+			ok = on_message(f, b, reply);
+			freeReplyObject(reply);
+		}
+		atomic_store(&f->busy, false);
+		if (!ok || c->err != 0 || atomic_load(&b->entries) > BLOOM_ENTRIES_MAX) {
+			break; /* Rebuilt afresh by the next subscription. */
+		}
+	}
+	unsubscribe(f, &c);
+}
+
+static void *filter_main(void *arg)
+{
+	filter_t *f = arg;
+	while (!atomic_load(&f->stop)) {
+		follow(f);
+		if (!atomic_load(&f->stop)) {
+			nap(f, 200); /* conn_open() keeps its own backoff while down. */
+		}
+	}
+	return NULL;
+}
+
+int filter_start(filter_t *f, struct redis_store *rs)
+{
+	memset(f, 0, sizeof(*f));
+	f->rs = rs;
+	atomic_store(&f->fd, -1);
+	if (pthread_mutex_init(&f->lock, NULL) != 0) {
+		return KNOT_ENOMEM;
+	}
+	pthread_cond_init(&f->wake, NULL);
+	if (pthread_create(&f->thread, NULL, filter_main, f) != 0) {
+		return KNOT_ENOMEM;
+	}
+	f->started = true;
+	return KNOT_EOK;
+}
+
+void filter_stop(filter_t *f)
+{
+	if (!f->started) {
+		return;
+	}
+	pthread_mutex_lock(&f->lock);
+	atomic_store(&f->stop, true);
+	pthread_cond_broadcast(&f->wake);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->thread, NULL);
+	f->started = false;
+	free(atomic_load(&f->bits));
+	atomic_store(&f->bits, NULL);
+	free(f->retired);
+	f->retired = NULL;
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->wake);
+}

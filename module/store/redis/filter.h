@@ -1,0 +1,62 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief Negative filter of the Redis backend's query path.
+ *
+ * A Bloom filter of every owner that got a value and of its ancestors.  A
+ * name whose key is not in it has no value at or below it, and its miss costs
+ * no round trip.  The filter is trusted only while it is current:
+ *
+ * - a thread subscribes to the prefix's channel (apply.lua publishes each
+ *   owner it adds a value to) on the server answers are read from, THEN
+ *   scans the owner keys there, then declares the filter current; an owner
+ *   written by any node reaches this server's replication stream, and with it
+ *   the publication, before the write can be read here;
+ * - a worker that finds a name absent also looks whether the subscription's
+ *   socket holds unread messages (poll, no round trip) or the thread is
+ *   handling some: if so it reads Redis;
+ * - when the subscription breaks, the filter stops being current (every name
+ *   is read from Redis) until a new subscription and scan make it so again.
+ *
+ * Deletes and expiry leave bits set: only false positives, which cost a read.
+ * The filter is rebuilt (new subscription and scan) when it gets full.
+ */
+
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "module/store/key.h"
+
+struct redis_store;
+
+typedef struct {
+	struct redis_store *rs;
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	atomic_bool current;      /*!< Bits cover every owner in Redis. */
+	_Atomic int fd;           /*!< Subscription socket, -1 without one. */
+	atomic_bool busy;         /*!< Reading or handling publications. */
+	struct bloom *_Atomic bits;
+	struct bloom *retired;    /*!< Replaced bits, freed at the next swap. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+} filter_t;
+
+int filter_start(filter_t *f, struct redis_store *rs);
+void filter_stop(filter_t *f);
+
+/*! Whether \a key surely has no value at or below it. */
+bool filter_absent(filter_t *f, const acme_store_key_t *key);

@@ -1,0 +1,76 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief Redis/Valkey backend of the challenge store.
+ *
+ * Several nameservers share one truth: updates go to the primary (`redis`),
+ * atomically with their prerequisites in one Lua script, then WAIT for
+ * `replicas` replicas; answers are read from `read` (normally a replica on the
+ * same host).  Every key carries its expiry, so nothing purges.  The key
+ * layout is documented in module/mod-acme.rst ("Redis backend").
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The backend interface being adopted as store.h (then this include follows). */
+#include "module/store/store.h.new"
+
+/*! Default key prefix (several deployments can share one Redis). */
+#define ACME_REDIS_PREFIX_DEFAULT	"acme:"
+/*! Default time a worker waits for Redis at most (ms). */
+#define ACME_REDIS_TIMEOUT_DEFAULT	500
+
+/*! Severity of a backend log line (syslog levels). */
+typedef void (*acme_redis_log_cb)(int priority, const char *msg, void *ctx);
+
+/*! Options of acme_redis_open(). */
+typedef struct {
+	const char *primary;     /*!< ADDR[@PORT] or UNIX socket path (required,
+	                              unless sentinels are given). */
+	const char *read;        /*!< Where values are read (NULL: primary). */
+	const char *sentinels;   /*!< Comma-separated ADDR[@PORT] of Sentinels that
+	                              name the primary (NULL: none). */
+	const char *master;      /*!< Master name known to the Sentinels. */
+	const char *prefix;      /*!< Key prefix (NULL: ACME_REDIS_PREFIX_DEFAULT). */
+	const char *password_file; /*!< File holding "PASSWORD" or "USER PASSWORD"
+	                              (NULL: no AUTH). */
+	unsigned replicas;       /*!< Replicas each update must reach (WAIT). */
+	unsigned timeout_ms;     /*!< Longest wait for Redis (0: default). */
+	bool no_filter;          /*!< Read every name from Redis (no subscription). */
+	acme_redis_log_cb log;   /*!< State changes and errors (may be NULL). */
+	void *log_ctx;
+} acme_redis_opts_t;
+
+/*! Counters of the backend (acme_redis_counters()). */
+typedef struct {
+	uint64_t down;           /*!< Times an endpoint became unreachable. */
+	uint64_t up;             /*!< Times it became reachable again. */
+	uint64_t wait_short;     /*!< Updates not acknowledged by enough replicas. */
+	uint64_t failovers;      /*!< Primary changes learnt from the Sentinels. */
+	uint64_t filter_misses;  /*!< Misses answered by the filter, no round trip. */
+	uint64_t reads;          /*!< Reads sent to Redis. */
+} acme_redis_counters_t;
+
+/*!
+ * Opens a Redis store.  Nothing is connected here but the check that the
+ * options parse and the password file is readable; connections are made on
+ * first use, so knotd starts while Redis is down.
+ */
+int acme_redis_open(acme_store_t **out, const acme_redis_opts_t *opts);
+
+/*! Whether \a store is a Redis store. */
+bool acme_redis_is(const acme_store_t *store);
+
+/*! Copies the counters of a Redis store. */
+void acme_redis_counters(acme_store_t *store, acme_redis_counters_t *out);

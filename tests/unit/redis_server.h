@@ -1,0 +1,182 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief A real redis-server for the unit tests: started on a UNIX socket in
+ *        a temporary directory, optionally as a replica of another, and
+ *        always stopped (SIGTERM, also when the test process dies).
+ */
+
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+typedef struct test_redis {
+	pid_t pid;
+	int port;              /*!< TCP port on 127.0.0.1 (replication needs one). */
+	char dir[64];
+	char sock[128];
+} test_redis_t;
+
+static inline void test_redis_stop(struct test_redis *r);
+
+/*! A TCP port of 127.0.0.1 free at the time of the call (the kernel's choice). */
+static inline int test_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int port = -1;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+		port = ntohs(sa.sin_port);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return port;
+}
+
+/*! Runs a command on the server; returns the reply (caller frees) or NULL. */
+static inline redisReply *test_redis_cmd(const test_redis_t *r, const char *fmt, ...)
+{
+	struct timeval tv = { 2, 0 };
+	redisContext *c = redisConnectUnixWithTimeout(r->sock, tv);
+	if (c == NULL || c->err != 0) {
+		redisFree(c);
+		return NULL;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	redisReply *reply = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	redisFree(c);
+	return reply;
+}
+
+static inline bool test_redis_start_once(test_redis_t *r, int primary_port)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "/tmp/acme-redis-XXXXXX");
+	if (mkdtemp(r->dir) == NULL) {
+		return false;
+	}
+	snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
+	r->port = test_free_port();
+	char port[16], replica[16];
+	snprintf(port, sizeof(port), "%d", r->port);
+	snprintf(replica, sizeof(replica), "%d", primary_port);
+	r->pid = fork();
+	if (r->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		const char *argv[24] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
+		                         "--unixsocket", r->sock, "--dir", r->dir, "--save", "",
+		                         "--appendonly", "no", "--daemonize", "no" };
+		int n = 15;
+		if (primary_port > 0) {
+			argv[n++] = "--replicaof";
+			argv[n++] = "127.0.0.1";
+			argv[n++] = replica;
+		}
+		argv[n] = NULL;
+		execvp("redis-server", (char **)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 400; i++) {
+		redisReply *reply = test_redis_cmd(r, "PING");
+		if (reply != NULL) {
+			freeReplyObject(reply);
+			return true;
+		}
+		int status;
+		if (waitpid(r->pid, &status, WNOHANG) == r->pid) {
+			r->pid = 0;
+			return false;
+		}
+		usleep(25 * 1000);
+	}
+	return false;
+}
+
+/*!
+ * Starts redis-server; \a primary_port > 0 makes it a replica of that port.
+ * A port taken meanwhile by another process: tried again on another one.
+ */
+static inline bool test_redis_start(test_redis_t *r, int primary_port)
+{
+	for (int i = 0; i < 5; i++) {
+		if (test_redis_start_once(r, primary_port)) {
+			return true;
+		}
+		test_redis_stop(r);
+	}
+	return false;
+}
+
+/*! Waits until a replica has finished its first sync. */
+static inline bool test_redis_synced(const test_redis_t *replica)
+{
+	for (int i = 0; i < 400; i++) {
+		redisReply *reply = test_redis_cmd(replica, "INFO replication");
+		bool up = reply != NULL && reply->type == REDIS_REPLY_STRING &&
+		          strstr(reply->str, "master_link_status:up") != NULL;
+		if (reply != NULL) {
+			freeReplyObject(reply);
+		}
+		if (up) {
+			return true;
+		}
+		usleep(25 * 1000);
+	}
+	return false;
+}
+
+static inline void test_redis_signal(test_redis_t *r, int sig)
+{
+	if (r->pid > 0) {
+		kill(r->pid, sig);
+	}
+}
+
+static inline void test_redis_stop(struct test_redis *r)
+{
+	if (r->pid > 0) {
+		kill(r->pid, SIGCONT);
+		kill(r->pid, SIGTERM);
+		waitpid(r->pid, NULL, 0);
+		r->pid = 0;
+	}
+	if (r->dir[0] != '\0') {
+		char path[200];
+		const char *files[] = { "redis.sock", "dump.rdb" };
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "%s/%s", r->dir, files[i]);
+			unlink(path);
+		}
+		rmdir(r->dir);
+		r->dir[0] = '\0';
+	}
+}
