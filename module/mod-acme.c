@@ -141,7 +141,8 @@ static int stats_init(knotd_mod_t *mod)
 static int acme_load(knotd_mod_t *mod)
 {
 	/* Before anything is opened: a refused instance leaves no trace. */
-	int ret = acme_dnssec_check(mod);
+	uint16_t rrsig_size;
+	int ret = acme_dnssec_check(mod, &rrsig_size);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -150,6 +151,7 @@ static int acme_load(knotd_mod_t *mod)
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
+	ctx->rrsig_size = rrsig_size;
 	ctx->mod = mod;
 	ctx->zone = knot_dname_copy(knotd_mod_zone(mod), NULL);
 	ctx->zone_str = knot_dname_to_str_alloc(knotd_mod_zone(mod));

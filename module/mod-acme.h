@@ -44,4 +44,5 @@ typedef struct {
 	acme_replay_t *replay;    /*!< MACs of accepted signed UPDATEs (NULL: off). */
 	uint32_t max_update_rrs;  /*!< Prerequisite and update RRs in one UPDATE. */
 	uint32_t max_update_size; /*!< Bytes of one UPDATE message, TSIG included. */
+	uint16_t rrsig_size;      /*!< Bytes the online signer adds to a TXT answer (0: unsigned). */
 } acme_ctx_t;

@@ -75,7 +75,22 @@ static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata
 	/* Owner written as a pointer to the question keeps the query's case. */
 	uint16_t hint = knot_dname_is_equal(qdata->name, knot_pkt_qname(qdata->query)) ?
 	                KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
-	int ret = knot_pkt_put(pkt, hint, c.rrset, KNOT_PF_FREE);
+	/*
+	 * The online signer after this module adds the RRSIG; without room for
+	 * it, it fails the whole answer (SERVFAIL) where TC belongs.
+	 */
+	uint16_t room = knot_pkt_has_dnssec(qdata->query) ? ctx->rrsig_size : 0;
+	int ret = (room > 0) ? knot_pkt_reserve(pkt, room) : KNOT_EOK;
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_put(pkt, hint, c.rrset, KNOT_PF_FREE);
+		if (room > 0) {
+			knot_pkt_reclaim(pkt, room);
+		}
+	} else {
+		knot_rrset_free(c.rrset, &pkt->mm);
+		ret = KNOT_ESPACE;
+		knot_wire_set_tc(pkt->wire);
+	}
 	if (ret == KNOT_ESPACE && qdata->params->proto == KNOTD_QUERY_PROTO_UDP) {
 		return KNOTD_IN_STATE_TRUNC;
 	} else if (ret != KNOT_EOK) {

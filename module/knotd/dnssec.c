@@ -16,6 +16,11 @@
 #define ZONE_MODULE	"\x06""module"
 #define OS_SECTION	"\x0e""mod-onlinesign"
 #define OS_BITMAP	"\x0b""nsec-bitmap"
+#define OS_POLICY	"\x06""policy"
+#define POLICY		"\x06""policy"
+#define POLICY_ALG	"\x09""algorithm"
+#define POLICY_KSK_SIZE	"\x08""ksk-size"
+#define POLICY_ZSK_SIZE	"\x08""zsk-size"
 
 #define SELF_NAME	"mod-acme"
 #define SIGNER_NAME	"mod-onlinesign"
@@ -56,8 +61,54 @@ static bool signer_bitmap_has_txt(knotd_mod_t *mod, const knotd_conf_val_t *entr
 	return found;
 }
 
-int acme_dnssec_check(knotd_mod_t *mod)
+/*! Signature bytes of a DNSSEC algorithm with keys of \a bits (RSA). */
+static size_t signature_size(int64_t algorithm, int64_t bits)
 {
+	switch (algorithm) {
+	case 5: case 7: case 8: case 10: /* RSA: the modulus; Knot's default 2048. */
+		return (bits > 0 ? bits : 2048) / 8;
+	case 13: return 64;  /* ECDSA P-256 */
+	case 14: return 96;  /* ECDSA P-384 */
+	case 15: return 64;  /* Ed25519 */
+	case 16: return 114; /* Ed448 */
+	default: return 512;
+	}
+}
+
+/*!
+ * Bytes one RRSIG of the online signer instance \a entry adds to an answer:
+ * owner (a compression pointer), type, class, TTL, rdata length, the fixed
+ * RRSIG fields, the signer name (the zone, not compressed) and the signature
+ * with the algorithm and key size of the signer's policy.
+ */
+static uint16_t signer_rrsig_size(knotd_mod_t *mod, const knotd_conf_val_t *entry,
+                                  const knot_dname_t *zone)
+{
+	knotd_conf_t id = { .single = { .data = entry->data + 1 + entry->data[0],
+	                                .data_len = entry->data_len - 1 - entry->data[0] } };
+	/* Without a policy, Knot's "default" one: the policy schema's defaults. */
+	static const uint8_t dflt[] = "default";
+	knotd_conf_t pid = { .single = { .data = dflt, .data_len = sizeof(dflt) } };
+	knotd_conf_t policy = knotd_conf(mod, (const yp_name_t *)OS_SECTION,
+	                                 (const yp_name_t *)OS_POLICY, &id);
+	if (policy.count > 0 && policy.single.data != NULL) {
+		pid.single = policy.single;
+	}
+	int64_t alg = knotd_conf(mod, (const yp_name_t *)POLICY, (const yp_name_t *)POLICY_ALG,
+	                         &pid).single.option;
+	int64_t ksk = knotd_conf(mod, (const yp_name_t *)POLICY, (const yp_name_t *)POLICY_KSK_SIZE,
+	                         &pid).single.integer;
+	int64_t zsk = knotd_conf(mod, (const yp_name_t *)POLICY, (const yp_name_t *)POLICY_ZSK_SIZE,
+	                         &pid).single.integer;
+	size_t size = 2 + 10 + 18 + knot_dname_size(zone) +
+	              signature_size(alg, ksk > zsk ? ksk : zsk);
+	return (size > UINT16_MAX) ? UINT16_MAX : size;
+}
+
+int acme_dnssec_check(knotd_mod_t *mod, uint16_t *rrsig_size)
+{
+	*rrsig_size = 0;
+
 	const knot_dname_t *zone = knotd_mod_zone(mod);
 
 	/*
@@ -98,7 +149,9 @@ int acme_dnssec_check(knotd_mod_t *mod)
 			              "in the zone's module list: it would sign answers before "
 			              "the values are in them; " HOW_TO);
 			ret = KNOT_ENOTSUP;
-		} else if (!signer_bitmap_has_txt(mod, entry)) {
+		} else if (signer_bitmap_has_txt(mod, entry)) {
+			*rrsig_size = signer_rrsig_size(mod, entry, zone);
+		} else {
 			/*
 			 * Its NODATA proofs would say a live name has no TXT (asked for
 			 * A, say), and an aggressive resolver (RFC 8198) would answer the

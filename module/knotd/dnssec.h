@@ -29,6 +29,10 @@
  * zone's module list, or when mod-onlinesign would leave TXT out of the NSEC
  * type bitmaps it synthesizes.
  *
+ * \param mod         Module instance.
+ * \param rrsig_size  Out: bytes the online signer adds to a TXT answer (one
+ *                    RRSIG), 0 when the zone is unsigned.
+ *
  * \return KNOT_EOK, KNOT_ENOTSUP (refused), KNOT_ENOMEM.
  */
-int acme_dnssec_check(knotd_mod_t *mod);
+int acme_dnssec_check(knotd_mod_t *mod, uint16_t *rrsig_size);

@@ -18,6 +18,7 @@ Topology (one per module, shared by the tests below the refusals):
   unbound     validating, stub zones to both knotds
 """
 
+import dns.flags
 import dns.rcode
 import dns.rdatatype
 import pytest
@@ -372,3 +373,26 @@ def test_unbound_deleg_added_after_negative(signed):
     msg = wait_for("the apex value through unbound",
                    lambda: (lambda m: m if v in txt(m) else None)(signed.unbound.query(DELEG_ZONE)))
     assert secure(msg) and txt(msg) == [v], msg
+
+
+def test_large_answer_truncated_not_failed(signed):
+    """A TXT answer that fits a small UDP buffer alone but not with its
+    signature is truncated (TC, the resolver retries over TCP), never a
+    SERVFAIL; over TCP it comes whole and validates."""
+    name = f"big.{ALIAS_ZONE}"
+    seen = set()
+    for i in range(8):
+        signed.acme.add(name, challenge_value(f"big{i}"), ttl=60)
+        msg = signed.acme.query(name, "TXT", dnssec=True, payload=512)
+        assert rcode(msg) == "NOERROR", msg
+        if msg.flags & dns.flags.TC:
+            seen.add("tc")
+        else:
+            assert len(txt(msg)) == i + 1, msg
+            assert any(r.rdtype == dns.rdatatype.RRSIG for r in msg.answer), msg
+            seen.add("whole")
+    assert seen == {"tc", "whole"}, seen
+    msg = signed.acme.query(name, "TXT", dnssec=True, tcp=True)
+    assert len(txt(msg)) == 8 and not msg.flags & dns.flags.TC, msg
+    res = signed.delv(name)
+    assert res.secure and len(res.txt()) == 8, res.output
