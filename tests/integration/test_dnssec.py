@@ -239,11 +239,21 @@ def test_delv_several_values(signed):
     assert res.secure and res.txt() == values, res.output
 
 
+def test_delv_any_at_live_name(signed):
+    name = f"any.{ALIAS_ZONE}"
+    v = challenge_value("delv-any")
+    signed.acme.add(name, v, ttl=60)
+    res = signed.delv(name, "ANY")
+    assert res.secure and res.txt() == [v], res.output
+
+
 def test_delv_nodata_other_type_at_live_name(signed):
     signed.acme.add(LIVE, challenge_value("delv-nodata"), ttl=60)
     for rdtype in ("A", "AAAA", "MX"):
         res = signed.delv(LIVE, rdtype)
         assert res.secure_negative, res.output
+    res = signed.delv(LIVE.upper(), "A")
+    assert res.secure_negative, res.output
     # The proof says TXT exists here and the type asked for does not.
     types = _nsec_types(signed.acme.query(LIVE, "A", dnssec=True), LIVE)
     assert types is not None and "TXT" in types and "A" not in types, types
@@ -251,10 +261,11 @@ def test_delv_nodata_other_type_at_live_name(signed):
 
 def test_delv_empty_non_terminal(signed):
     signed.acme.add(LIVE, challenge_value("delv-ent"), ttl=60)
-    for rdtype in ("TXT", "A"):
-        res = signed.delv(ENT, rdtype)
-        assert res.secure_negative, res.output
-        assert rcode(signed.acme.query(ENT, rdtype, dnssec=True)) == "NOERROR"
+    for name in (ENT, ENT.upper()):
+        for rdtype in ("TXT", "A"):
+            res = signed.delv(name, rdtype)
+            assert res.secure_negative, res.output
+            assert rcode(signed.acme.query(name, rdtype, dnssec=True)) == "NOERROR"
 
 
 def test_delv_missing_name(signed):
