@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "module/common/consts.h"
 #include "module/knotd/answer.h"
 #include "module/knotd/dnssec.h"
 #include "module/mod-acme.h"
@@ -38,8 +39,6 @@
 #define MOD_MAX_RRS	"\x0e""max-update-rrs"
 #define MOD_MAX_SIZE	"\x0f""max-update-size"
 
-#define LIFETIME_MAX	604800
-
 /*! As Knot's journal-db-mode: robust syncs every commit, asynchronous does not. */
 enum {
 	DB_MODE_ROBUST = 0,
@@ -53,11 +52,11 @@ static const knot_lookup_t db_modes[] = {
 };
 
 static const yp_item_t acme_conf[] = {
-	{ MOD_DATABASE,    YP_TSTR,  YP_VSTR = { "acme" } },
-	{ MOD_LIFETIME,    YP_TINT,  YP_VINT = { 1, LIFETIME_MAX, 3600, YP_STIME } },
-	{ MOD_MAX_TTL,     YP_TINT,  YP_VINT = { 0, INT32_MAX, 300, YP_STIME } },
-	{ MOD_MAX_RECORDS, YP_TINT,  YP_VINT = { 1, 1000, 8 } },
-	{ MOD_STRICT,      YP_TBOOL, YP_VBOOL = { true } },
+	{ MOD_DATABASE,    YP_TSTR,  YP_VSTR = { ACME_DB_NAME } },
+	{ MOD_LIFETIME,    YP_TINT,  YP_VINT = { 1, ACME_LIFETIME_MAX, ACME_LIFETIME_DEFAULT, YP_STIME } },
+	{ MOD_MAX_TTL,     YP_TINT,  YP_VINT = { 0, INT32_MAX, ACME_MAX_TTL_DEFAULT, YP_STIME } },
+	{ MOD_MAX_RECORDS, YP_TINT,  YP_VINT = { 1, 1000, ACME_MAX_RECORDS_DEFAULT } },
+	{ MOD_STRICT,      YP_TBOOL, YP_VBOOL = { ACME_STRICT_DEFAULT } },
 	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 1048576, INT64_MAX,
 	                                         ACME_STORE_MAP_SIZE_DEFAULT, YP_SSIZE } },
 	{ MOD_DB_MODE,     YP_TOPT,  YP_VOPT = { db_modes, DB_MODE_ROBUST } },

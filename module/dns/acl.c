@@ -118,7 +118,7 @@ static bool update_matches(const acme_acl_rule_t *rule, const acme_acl_update_t 
 			ok = owner_matches_names(rr->owner, rule, update->zone, match);
 			break;
 		case ACME_ACL_OWNER_KEY:
-			ok = owner_matches(rr->owner, update->key_name, match);
+			ok = owner_matches(rr->owner, update->tsig_name, match);
 			break;
 		case ACME_ACL_OWNER_ZONE:
 			ok = owner_matches(rr->owner, update->zone, match);
@@ -139,7 +139,7 @@ static bool update_matches(const acme_acl_rule_t *rule, const acme_acl_update_t 
  * the peer's key.
  */
 static bool peer_matches(const acme_acl_peer_t *peer, const acme_acl_update_t *update,
-                         bool deny, const acme_acl_key_t **key)
+                         bool deny, const acme_tsig_key_t **key)
 {
 	*key = NULL;
 
@@ -147,18 +147,18 @@ static bool peer_matches(const acme_acl_peer_t *peer, const acme_acl_update_t *u
 		return false;
 	}
 
-	if (peer->key_count == 0) {
+	if (peer->tsig_key_count == 0) {
 		/* No key configured: only unsigned messages, or any with deny. */
-		return update->key_name == NULL || deny;
+		return update->tsig_name == NULL || deny;
 	}
 
-	if (update->key_name == NULL) {
+	if (update->tsig_name == NULL) {
 		return false;
 	}
-	for (size_t i = 0; i < peer->key_count; i++) {
-		const acme_acl_key_t *k = &peer->keys[i];
-		if (k->name != NULL && knot_dname_is_case_equal(k->name, update->key_name) &&
-		    k->algorithm == update->key_alg) {
+	for (size_t i = 0; i < peer->tsig_key_count; i++) {
+		const acme_tsig_key_t *k = &peer->tsig_keys[i];
+		if (k->name != NULL && knot_dname_is_case_equal(k->name, update->tsig_name) &&
+		    k->algorithm == update->tsig_alg) {
 			*key = k;
 			return true;
 		}
@@ -169,7 +169,7 @@ static bool peer_matches(const acme_acl_peer_t *peer, const acme_acl_update_t *u
 
 /*! The first peer matching address and key; *key as in peer_matches(). */
 static bool peer_found(const acme_acl_rule_t *rule, const acme_acl_update_t *update,
-                       const acme_acl_key_t **key)
+                       const acme_tsig_key_t **key)
 {
 	bool found = false;
 	for (size_t i = 0; i < rule->peer_count && !found; i++) {
@@ -199,10 +199,10 @@ static acme_acl_verdict_t rule_verdict(const acme_acl_rule_t *rule,
 }
 
 int acme_acl_check(acme_acl_loader_t *loader, const acme_acl_update_t *update,
-                   acme_acl_verdict_t *verdict, acme_acl_key_t *key)
+                   acme_acl_verdict_t *verdict, acme_tsig_key_t *tsig_key)
 {
-	if (key != NULL) {
-		memset(key, 0, sizeof(*key));
+	if (tsig_key != NULL) {
+		memset(tsig_key, 0, sizeof(*tsig_key));
 	}
 	if (verdict == NULL) {
 		return KNOT_EINVAL;
@@ -216,7 +216,7 @@ int acme_acl_check(acme_acl_loader_t *loader, const acme_acl_update_t *update,
 	int ret = KNOT_EOK;
 	for (size_t i = 0; i < loader->rule_count && v == ACME_ACL_NEXT && ret == KNOT_EOK; i++) {
 		acme_acl_rule_t rule = { 0 };
-		const acme_acl_key_t *matched = NULL;
+		const acme_tsig_key_t *matched = NULL;
 		ret = loader->load(loader, i, ACME_ACL_PART_PEERS, &rule);
 		if (ret == KNOT_EOK && peer_found(&rule, update, &matched)) {
 			ret = loader->load(loader, i, ACME_ACL_PART_UPDATE, &rule);
@@ -224,8 +224,8 @@ int acme_acl_check(acme_acl_loader_t *loader, const acme_acl_update_t *update,
 				v = rule_verdict(&rule, update);
 			}
 		}
-		if (v == ACME_ACL_ALLOW && matched != NULL && key != NULL) {
-			*key = *matched;
+		if (v == ACME_ACL_ALLOW && matched != NULL && tsig_key != NULL) {
+			*tsig_key = *matched;
 		}
 		if (loader->clear != NULL) {
 			loader->clear(loader, &rule);

@@ -72,13 +72,13 @@ typedef enum {
 typedef struct {
 	const knot_dname_t *name;          /*!< Key name (its id). */
 	dnssec_tsig_algorithm_t algorithm; /*!< Its configured algorithm. */
-} acme_acl_key_t;
+} acme_tsig_key_t;
 
 /*! Who a rule applies to: the rule's own address/key, or one remote. */
 typedef struct {
-	bool addr_match;             /*!< Source address matches (or none configured). */
-	const acme_acl_key_t *keys;  /*!< Accepted keys. */
-	size_t key_count;            /*!< 0 if no key is configured. */
+	bool addr_match;                  /*!< Source address matches (or none configured). */
+	const acme_tsig_key_t *tsig_keys; /*!< Accepted keys. */
+	size_t tsig_key_count;            /*!< 0 if no key is configured. */
 } acme_acl_peer_t;
 
 /*!
@@ -108,8 +108,8 @@ typedef struct {
 /*! The UPDATE being authorized. */
 typedef struct {
 	const knot_dname_t *zone;          /*!< Zone name. */
-	const knot_dname_t *key_name;      /*!< TSIG key name, NULL if unsigned. */
-	dnssec_tsig_algorithm_t key_alg;   /*!< TSIG algorithm (if signed). */
+	const knot_dname_t *tsig_name;     /*!< TSIG key name, NULL if unsigned. */
+	dnssec_tsig_algorithm_t tsig_alg;  /*!< TSIG algorithm (if signed). */
 	const knot_rrset_t *rrs;           /*!< Update section RRs. */
 	size_t rr_count;
 } acme_acl_update_t;
@@ -150,11 +150,11 @@ typedef struct acme_acl_loader {
  * \param loader   Reads the rules (see acme_acl_loader_t).
  * \param update   The update.
  * \param verdict  Out: ACME_ACL_ALLOW, ACME_ACL_DENY or ACME_ACL_NEXT.
- * \param key      Out (may be NULL): on ACME_ACL_ALLOW of a signed update, the
+ * \param tsig_key Out (may be NULL): on ACME_ACL_ALLOW of a signed update, the
  *                 matched key (its secret signs the reply); zeroed otherwise.
  *
  * \return KNOT_EOK, or the loader's error (*verdict is then ACME_ACL_DENY).
  */
 int acme_acl_check(acme_acl_loader_t *loader, const acme_acl_update_t *update,
-                   acme_acl_verdict_t *verdict, acme_acl_key_t *key);
+                   acme_acl_verdict_t *verdict, acme_tsig_key_t *tsig_key);
 

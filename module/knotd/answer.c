@@ -6,6 +6,7 @@
     (at your option) any later version.
  */
 
+#include "module/common/clock.h"
 #include "module/knotd/answer.h"
 #include "module/mod-acme.h"
 

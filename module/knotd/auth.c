@@ -19,7 +19,6 @@
  * multi-valued items are allocated; they are freed after each acl entry.
  */
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include <libknot/libknot.h>
 
+#include "module/common/logtext.h"
 #include "module/dns/acl.h"
 #include "module/knotd/auth.h"
 
@@ -76,21 +76,21 @@ static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
  * A `key:` entry by its id (the key name).  Its algorithm is read only for
  * the message's key: another name cannot match whatever its algorithm.
  */
-static acme_acl_key_t key_get(knotd_mod_t *mod, const knotd_conf_val_t *ref,
+static acme_tsig_key_t tsig_key_get(knotd_mod_t *mod, const knotd_conf_val_t *ref,
                               const acme_acl_update_t *update)
 {
-	acme_acl_key_t key = { .name = ref->data };
-	if (update->key_name != NULL && knot_dname_is_case_equal(ref->data, update->key_name)) {
+	acme_tsig_key_t tsig_key = { .name = ref->data };
+	if (update->tsig_name != NULL && knot_dname_is_case_equal(ref->data, update->tsig_name)) {
 		knotd_conf_t id = conf_id(ref->data, ref->data_len);
-		key.algorithm = knotd_conf(mod, C_KEY, C_ALG, &id).single.option;
+		tsig_key.algorithm = knotd_conf(mod, C_KEY, C_ALG, &id).single.option;
 	}
-	return key;
+	return tsig_key;
 }
 
 /*! The memory behind one acl entry resolved for acl.c. */
 typedef struct {
 	acme_acl_peer_t *peers;
-	acme_acl_key_t *keys;
+	acme_tsig_key_t *tsig_keys;
 	uint16_t *types;
 	acme_acl_name_t *names;
 	size_t peer_cap;
@@ -99,7 +99,7 @@ typedef struct {
 static void rule_buf_clear(rule_buf_t *buf)
 {
 	free(buf->peers);
-	free(buf->keys);
+	free(buf->tsig_keys);
 	free(buf->types);
 	free(buf->names);
 	memset(buf, 0, sizeof(*buf));
@@ -117,11 +117,11 @@ static int add_remote_peer(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t *
 			return KNOT_ENOMEM;
 		}
 		buf->peers = peers;
-		acme_acl_key_t *keys = realloc(buf->keys, cap * sizeof(*keys));
-		if (keys == NULL) {
+		acme_tsig_key_t *tsig_keys = realloc(buf->tsig_keys, cap * sizeof(*tsig_keys));
+		if (tsig_keys == NULL) {
 			return KNOT_ENOMEM;
 		}
-		buf->keys = keys;
+		buf->tsig_keys = tsig_keys;
 		buf->peer_cap = cap;
 	}
 	size_t i = rule->peer_count++;
@@ -139,10 +139,10 @@ static int add_remote_peer(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t *
 		return KNOT_EOK; /* Its key does not matter. */
 	}
 
-	knotd_conf_t key = knotd_conf(mod, C_RMT, C_KEY, &id);
-	if (key.count > 0) {
-		buf->keys[i] = key_get(mod, &key.single, update);
-		peer->key_count = 1; /* peer->keys set once the arrays stop moving. */
+	knotd_conf_t key_ref = knotd_conf(mod, C_RMT, C_KEY, &id);
+	if (key_ref.count > 0) {
+		buf->tsig_keys[i] = tsig_key_get(mod, &key_ref.single, update);
+		peer->tsig_key_count = 1; /* peer->tsig_keys set once the arrays stop moving. */
 	}
 
 	return KNOT_EOK;
@@ -170,7 +170,7 @@ static int load_remote_peers(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t
 		knotd_conf_free(&group);
 	}
 	for (size_t i = 0; i < rule->peer_count; i++) {
-		buf->peers[i].keys = &buf->keys[i];
+		buf->peers[i].tsig_keys = &buf->tsig_keys[i];
 	}
 	rule->peers = buf->peers;
 	return ret;
@@ -197,20 +197,20 @@ static int load_own_peer(knotd_mod_t *mod, acme_acl_rule_t *rule, rule_buf_t *bu
 	}
 
 	int ret = KNOT_EOK;
-	knotd_conf_t keys = knotd_conf(mod, C_ACL, C_KEY, acl_id);
-	if (keys.count > 0) {
-		buf->keys = calloc(keys.count, sizeof(*buf->keys));
-		if (buf->keys == NULL) {
+	knotd_conf_t key_refs = knotd_conf(mod, C_ACL, C_KEY, acl_id);
+	if (key_refs.count > 0) {
+		buf->tsig_keys = calloc(key_refs.count, sizeof(*buf->tsig_keys));
+		if (buf->tsig_keys == NULL) {
 			ret = KNOT_ENOMEM;
 		} else {
-			for (size_t i = 0; i < keys.count; i++) {
-				buf->keys[i] = key_get(mod, &keys.multi[i], update);
+			for (size_t i = 0; i < key_refs.count; i++) {
+				buf->tsig_keys[i] = tsig_key_get(mod, &key_refs.multi[i], update);
 			}
-			peer->keys = buf->keys;
-			peer->key_count = keys.count;
+			peer->tsig_keys = buf->tsig_keys;
+			peer->tsig_key_count = key_refs.count;
 		}
 	}
-	knotd_conf_free(&keys);
+	knotd_conf_free(&key_refs);
 
 	return ret;
 }
@@ -337,11 +337,12 @@ static void conf_clear(acme_acl_loader_t *loader, acme_acl_rule_t *rule)
 /*!
  * The zone's acl entries in order, as Knot's acl_allowed() with action
  * update.  On success *allowed is the verdict and, when allowed and signed,
- * *key the matched key.
+ * *tsig_key the matched key.
  */
 static int acl_check(knotd_mod_t *mod, const knot_dname_t *zone,
                      const struct sockaddr_storage *remote,
-                     const acme_acl_update_t *update, bool *allowed, acme_acl_key_t *key)
+                     const acme_acl_update_t *update, bool *allowed,
+                     acme_tsig_key_t *tsig_key)
 {
 	conf_loader_t ctx = {
 		.loader = { .load = conf_load, .clear = conf_clear },
@@ -353,7 +354,7 @@ static int acl_check(knotd_mod_t *mod, const knot_dname_t *zone,
 	ctx.loader.rule_count = ctx.acls.count;
 
 	acme_acl_verdict_t verdict;
-	int ret = acme_acl_check(&ctx.loader, update, &verdict, key);
+	int ret = acme_acl_check(&ctx.loader, update, &verdict, tsig_key);
 	knotd_conf_free(&ctx.acls);
 
 	*allowed = (ret == KNOT_EOK && verdict == ACME_ACL_ALLOW);
@@ -365,10 +366,10 @@ static int acl_check(knotd_mod_t *mod, const knot_dname_t *zone,
  * until the reply is signed whatever happens to the configuration (pointing
  * into the configuration, as Knot does, is the fallback without a pool).
  */
-static int key_secret(knotd_mod_t *mod, knot_mm_t *mm, const acme_acl_key_t *key,
+static int tsig_key_secret(knotd_mod_t *mod, knot_mm_t *mm, const acme_tsig_key_t *tsig_key,
                       dnssec_binary_t *secret)
 {
-	knotd_conf_t id = conf_id(key->name, knot_dname_size(key->name));
+	knotd_conf_t id = conf_id(tsig_key->name, knot_dname_size(tsig_key->name));
 	knotd_conf_t val = knotd_conf(mod, C_KEY, C_SECRET, &id);
 	if (val.count == 0 || val.single.data == NULL || val.single.data_len == 0) {
 		return KNOT_ENOENT;
@@ -390,21 +391,12 @@ static int key_secret(knotd_mod_t *mod, knot_mm_t *mm, const acme_acl_key_t *key
 static void log_denied(knotd_mod_t *mod, const struct sockaddr_storage *remote,
                        const knot_dname_t *key_name)
 {
-	char addr[INET6_ADDRSTRLEN] = "";
-	if (remote != NULL && remote->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)remote)->sin_addr,
-		          addr, sizeof(addr));
-	} else if (remote != NULL && remote->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)remote)->sin6_addr,
-		          addr, sizeof(addr));
-	}
-	knot_dname_txt_storage_t key;
-	if (key_name == NULL || knot_dname_to_str(key, key_name, sizeof(key)) == NULL) {
-		key[0] = '\0';
-	}
+	char addr[ACME_ADDR_STR_MAX];
+	(void)acme_addr_str(remote, false, addr, sizeof(addr));
+	knot_dname_txt_storage_t key_txt;
+	const char *name = acme_key_name_str(key_name, key_txt, NULL);
 	knotd_mod_log(mod, LOG_DEBUG, "ACL, denied, action update, remote %s, key %s%s%s",
-	              addr, key[0] != '\0' ? "'" : "", key[0] != '\0' ? key : "none",
-	              key[0] != '\0' ? "'" : "");
+	              addr, name ? "'" : "", name ? name : "none", name ? "'" : "");
 }
 
 /*! process_query_verify(): the MAC, and Knot's rcodes for its outcome. */
@@ -447,16 +439,14 @@ static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
 		return ret;
 	}
 
-	knot_dname_txt_storage_t key;
-	if (knot_dname_to_str(key, sign->tsig_key.name, sizeof(key)) == NULL) {
-		key[0] = '\0';
-	}
+	knot_dname_txt_storage_t key_txt;
+	const char *key_name = acme_key_name_str(sign->tsig_key.name, key_txt, "");
 	const char *error = acme_auth_tsig_error_name(qdata->rcode_tsig);
 	if (error == NULL) {
 		const knot_lookup_t *item = knot_lookup_by_id(knot_rcode_names, qdata->rcode);
 		error = (item != NULL) ? item->name : "";
 	}
-	knotd_mod_log(mod, LOG_DEBUG, "TSIG, key '%s', verification failed '%s'", key, error);
+	knotd_mod_log(mod, LOG_DEBUG, "TSIG, key '%s', verification failed '%s'", key_name, error);
 	return ret;
 }
 
@@ -483,22 +473,20 @@ static int replay_check(knotd_mod_t *mod, knotd_qdata_t *qdata, acme_replay_t *r
 		return KNOT_EOK;
 	}
 
-	knot_dname_txt_storage_t key;
-	if (knot_dname_to_str(key, tsig_rr->owner, sizeof(key)) == NULL) {
-		key[0] = '\0';
-	}
+	knot_dname_txt_storage_t key_txt;
+	const char *key_name = acme_key_name_str(tsig_rr->owner, key_txt, "");
 	switch (verdict) {
 	case ACME_REPLAY_SEEN:
 		knotd_mod_log(mod, LOG_WARNING, "TSIG, key '%s', replayed message (MAC "
-		              "already accepted within its time window)", key);
+		              "already accepted within its time window)", key_name);
 		break;
 	case ACME_REPLAY_FORGOTTEN:
 		knotd_mod_log(mod, LOG_WARNING, "TSIG, key '%s', replay cache full, message "
-		              "cannot be told from a replay (raise replay-cache)", key);
+		              "cannot be told from a replay (raise replay-cache)", key_name);
 		break;
 	default:
 		knotd_mod_log(mod, LOG_NOTICE, "TSIG, key '%s', time signed outside the %u s "
-		              "replay window", key, ACME_REPLAY_WINDOW);
+		              "replay window", key_name, ACME_REPLAY_WINDOW);
 		break;
 	}
 	qdata->rcode = KNOT_RCODE_NOTAUTH;
@@ -542,16 +530,16 @@ int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t 
 		.rr_count = upd_section->count,
 	};
 	if (tsig_rr != NULL) {
-		update.key_name = tsig_rr->owner;
-		update.key_alg = knot_tsig_rdata_alg(tsig_rr);
+		update.tsig_name = tsig_rr->owner;
+		update.tsig_alg = knot_tsig_rdata_alg(tsig_rr);
 	}
 
 	/* The acl first, by key name and algorithm only (no MAC yet). */
 	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
-	acme_acl_key_t key = { 0 };
+	acme_tsig_key_t tsig_key = { 0 };
 	bool allowed = false;
 	if (remote != NULL) {
-		int ret = acl_check(mod, zone, remote, &update, &allowed, &key);
+		int ret = acl_check(mod, zone, remote, &update, &allowed, &tsig_key);
 		if (ret != KNOT_EOK) {
 			knotd_mod_log(mod, LOG_ERR, "ACL, failed to read the configuration (%s)",
 			              knot_strerror(ret));
@@ -560,7 +548,7 @@ int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t 
 		}
 	}
 	if (!allowed) {
-		log_denied(mod, remote, update.key_name);
+		log_denied(mod, remote, update.tsig_name);
 		qdata->rcode = KNOT_RCODE_NOTAUTH;
 		qdata->rcode_tsig = KNOT_RCODE_BADKEY;
 		return KNOT_EACCES;
@@ -573,14 +561,15 @@ int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t 
 
 	/* Remember the key before verifying, as Knot does (it signs BADTIME). */
 	dnssec_binary_t secret = { 0 };
-	int ret = (key.name != NULL) ? key_secret(mod, qdata->mm, &key, &secret) : KNOT_ENOENT;
+	int ret = (tsig_key.name != NULL) ?
+	          tsig_key_secret(mod, qdata->mm, &tsig_key, &secret) : KNOT_ENOENT;
 	if (ret != KNOT_EOK) {
 		knotd_mod_log(mod, LOG_ERR, "TSIG, no secret for the key (%s)", knot_strerror(ret));
 		qdata->rcode = KNOT_RCODE_SERVFAIL;
 		return ret;
 	}
 	qdata->sign.tsig_key.name = (knot_dname_t *)tsig_rr->owner;
-	qdata->sign.tsig_key.algorithm = update.key_alg;
+	qdata->sign.tsig_key.algorithm = update.tsig_alg;
 	qdata->sign.tsig_key.secret = secret;
 
 	ret = tsig_verify(mod, qdata);

@@ -6,9 +6,10 @@
     (at your option) any later version.
  */
 
-#include <arpa/inet.h>
 #include <stdio.h>
 
+#include "module/common/clock.h"
+#include "module/common/logtext.h"
 #include "module/knotd/auth.h"
 #include "module/dns/ddns.h"
 #include "module/mod-acme.h"
@@ -27,23 +28,6 @@ static char *rcode_to_str(uint32_t idx, uint32_t count)
 int acme_update_stats_init(knotd_mod_t *mod)
 {
 	return knotd_mod_stats_add(mod, "update", RCODE_COUNT, rcode_to_str);
-}
-
-static void remote_str(knotd_qdata_t *qdata, char *out, size_t out_size)
-{
-	const struct sockaddr_storage *ss = knotd_qdata_remote_addr(qdata);
-	char addr[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (ss != NULL && ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sa = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &sa->sin_addr, addr, sizeof(addr));
-		port = ntohs(sa->sin_port);
-	} else if (ss != NULL && ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sa = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &sa->sin6_addr, addr, sizeof(addr));
-		port = ntohs(sa->sin6_port);
-	}
-	snprintf(out, out_size, "%s@%d", addr, port);
 }
 
 /*! Static zone data the store cannot see: only the apex is reachable from a module. */
@@ -109,18 +93,20 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
-	char remote[INET6_ADDRSTRLEN + 8];
-	remote_str(qdata, remote, sizeof(remote));
-	knot_dname_txt_storage_t key = "none";
-	if (knot_pkt_has_tsig(qdata->query)) {
-		(void)knot_dname_to_str(key, qdata->query->tsig_rr->owner, sizeof(key));
+	char remote[ACME_ADDR_STR_MAX];
+	if (!acme_addr_str(knotd_qdata_remote_addr(qdata), true, remote, sizeof(remote))) {
+		snprintf(remote, sizeof(remote), "?@0");
 	}
+	knot_dname_txt_storage_t key_txt;
+	const char *key_name = acme_key_name_str(knot_pkt_has_tsig(qdata->query) ?
+	                                         qdata->query->tsig_rr->owner : NULL,
+	                                         key_txt, "none");
 	unsigned thread = qdata->params->thread_id;
 
 	if (acme_auth_update(mod, qdata, ctx->zone, ctx->replay) != KNOT_EOK) {
 		const char *tsig = acme_auth_tsig_error_name(qdata->rcode_tsig);
 		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, denied, %s%s%s",
-		              remote, key, rcode_str(qdata->rcode), tsig ? "/" : "",
+		              remote, key_name, rcode_str(qdata->rcode), tsig ? "/" : "",
 		              tsig ? tsig : "");
 		count_update(mod, thread, qdata->rcode);
 		return KNOTD_STATE_FAIL;
@@ -129,7 +115,7 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 	char limit[64];
 	if (over_limits(ctx, qdata->query, limit, sizeof(limit))) {
 		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, REFUSED, %s",
-		              remote, key, limit);
+		              remote, key_name, limit);
 		count_update(mod, thread, KNOT_RCODE_REFUSED);
 		qdata->rcode = KNOT_RCODE_REFUSED;
 		return KNOTD_STATE_FAIL;
@@ -152,7 +138,7 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 			(void)knot_dname_to_str(owner, ddns.reason_owner, sizeof(owner));
 		}
 		knotd_mod_log(mod, rcode == KNOT_RCODE_SERVFAIL ? LOG_ERR : LOG_NOTICE,
-		              "DDNS, from %s, key %s, %s, %s%s%s", remote, key, rcode_str(rcode),
+		              "DDNS, from %s, key %s, %s, %s%s%s", remote, key_name, rcode_str(rcode),
 		              ddns.reason ? ddns.reason : "failed",
 		              owner[0] ? ", owner " : "", owner);
 		return KNOTD_STATE_FAIL;
@@ -160,10 +146,10 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 
 	const acme_result_t *r = &ddns.result;
 	knotd_mod_log(mod, LOG_INFO, "DDNS, from %s, key %s, added %u, refreshed %u, "
-	              "deleted %u", remote, key, r->added, r->refreshed, r->deleted);
+	              "deleted %u", remote, key_name, r->added, r->refreshed, r->deleted);
 	if (r->dropped > 0) {
 		knotd_mod_log(mod, LOG_NOTICE, "DDNS, from %s, key %s, dropped %u oldest "
-		              "values over max-records %u", remote, key, r->dropped,
+		              "values over max-records %u", remote, key_name, r->dropped,
 		              ctx->policy.max_records);
 	}
 	return KNOTD_STATE_DONE;

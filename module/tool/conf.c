@@ -15,14 +15,9 @@
 
 #include <yaml.h>
 
+#include "module/common/consts.h"
+#include "module/store/store.h"
 #include "module/tool/conf.h"
-
-/*! The module's defaults (module/mod-acme.c, acme_conf[]). */
-#define ACME_DEF_DATABASE	"acme"
-#define ACME_DEF_LIFETIME	3600
-#define ACME_DEF_MAX_TTL	300
-#define ACME_DEF_MAX_RECORDS	8
-#define ACME_DEF_MAP_SIZE	(64ULL * 1024 * 1024)
 
 #define MOD_NAME		"mod-acme"
 
@@ -305,11 +300,11 @@ static int acme_load(const tool_conf_t *conf, const char *id, tool_acme_t **out,
 		return KNOT_ENOMEM;
 	}
 	*acme = (tool_acme_t) {
-		.lifetime = ACME_DEF_LIFETIME,
-		.max_ttl = ACME_DEF_MAX_TTL,
-		.max_records = ACME_DEF_MAX_RECORDS,
-		.strict = true,
-		.map_size = ACME_DEF_MAP_SIZE,
+		.lifetime = ACME_LIFETIME_DEFAULT,
+		.max_ttl = ACME_MAX_TTL_DEFAULT,
+		.max_records = ACME_MAX_RECORDS_DEFAULT,
+		.strict = ACME_STRICT_DEFAULT,
+		.map_size = ACME_STORE_MAP_SIZE_DEFAULT,
 	};
 	acme->id = strdup(id != NULL ? id : "default");
 	if (id != NULL && !tool_conf_has(conf, MOD_NAME, id)) {
@@ -358,7 +353,7 @@ static int acme_load(const tool_conf_t *conf, const char *id, tool_acme_t **out,
 	const char *db = id == NULL ? NULL : tool_conf_get(conf, MOD_NAME, id, "database");
 	const char *mode = id == NULL ? NULL : tool_conf_get(conf, MOD_NAME, id, "database-mode");
 	acme->asynchronous = (mode != NULL && strcmp(mode, "asynchronous") == 0);
-	acme->database = database_path(conf, db != NULL ? db : ACME_DEF_DATABASE);
+	acme->database = database_path(conf, db != NULL ? db : ACME_DB_NAME);
 
 	/* The Redis backend's items select it (see module/store/). */
 	const char *redis = id == NULL ? NULL : tool_conf_get(conf, MOD_NAME, id, "redis");

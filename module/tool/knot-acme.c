@@ -35,6 +35,8 @@
 
 #include <libknot/libknot.h>
 
+#include "module/common/clock.h"
+#include "module/common/consts.h"
 #include "module/store/store.h"
 #include "module/dns/value.h"
 #include "module/tool/cli.h"
@@ -45,13 +47,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define LIFETIME_DEFAULT	3600
-#define LIFETIME_MAX		604800		/* 7 days */
 #define TTL_DEFAULT		60
 #define TTL_MAX			2147483647	/* RFC 2181 section 8 */
-
-/*! LMDB data file inside the database directory. */
-#define DB_DATA_FILE		"data.mdb"
 
 /*! Room for acme_txt_to_str() of any rdata: at worst 4 characters a byte,
  *  or 3 (quotes and separator) for each empty string. */
@@ -153,7 +150,7 @@ static void print_help(void)
 "  1  The operation failed, or 'del' found nothing to delete.\n"
 "  2  Invalid command line or name; nothing was changed.\n",
 	       TTL_DEFAULT, KNOT_CONF_DEFAULT_DBDIR, KNOT_CONF_DEFAULT_FILE,
-	       LIFETIME_DEFAULT);
+	       ACME_LIFETIME_DEFAULT);
 }
 
 /*!
@@ -213,7 +210,7 @@ static int parse_args(int argc, char *argv[], params_t *p)
 	};
 
 	*p = (params_t) {
-		.lifetime = LIFETIME_DEFAULT,
+		.lifetime = ACME_LIFETIME_DEFAULT,
 		.ttl = TTL_DEFAULT,
 		.src.knotc = tool_knotc_default(),
 	};
@@ -235,10 +232,10 @@ static int parse_args(int argc, char *argv[], params_t *p)
 			  opt == 's' ? &p->src.socket : &p->dir) = optarg;
 			break;
 		case 'l':
-			if (parse_seconds(optarg, true, 1, LIFETIME_MAX, &p->lifetime) != KNOT_EOK) {
+			if (parse_seconds(optarg, true, 1, ACME_LIFETIME_MAX, &p->lifetime) != KNOT_EOK) {
 				return tool_usage_error("invalid lifetime '%s' (1 to %u seconds, "
 				                        "or with suffix s, m, h, d)",
-				                        optarg, LIFETIME_MAX);
+				                        optarg, ACME_LIFETIME_MAX);
 			}
 			p->lifetime_set = true;
 			break;
@@ -335,7 +332,7 @@ static bool database_exists(const char *dir)
 	}
 
 	char path[4096];
-	int n = snprintf(path, sizeof(path), "%s/%s", dir, DB_DATA_FILE);
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, ACME_LMDB_DATA_FILE);
 	return n > 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0;
 }
 
@@ -343,7 +340,7 @@ static bool database_exists(const char *dir)
 /*! Warns when anyone but the owner could change the database. */
 static void check_permissions(const char *dir)
 {
-	static const char *files[] = { "", "/data.mdb", "/lock.mdb" };
+	static const char *files[] = { "", "/" ACME_LMDB_DATA_FILE, "/" ACME_LMDB_LOCK_FILE };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[PATH_MAX];
 		struct stat st;

@@ -19,6 +19,7 @@
 
 #include <libknot/libknot.h>
 
+#include "module/common/consts.h"
 #include "module/tool/knotc.h"
 
 extern char **environ;
@@ -53,7 +54,7 @@ bool tool_src_is_confdb(const tool_src_t *src)
 	}
 	/* As knotc's conf_db_exists(): the directory holds an LMDB data file. */
 	struct stat st;
-	return stat(KNOT_CONF_DEFAULT_DBDIR "/data.mdb", &st) == 0;
+	return stat(KNOT_CONF_DEFAULT_DBDIR "/" ACME_LMDB_DATA_FILE, &st) == 0;
 }
 
 const char *tool_src_describe(const tool_src_t *src, char *buf, size_t size)

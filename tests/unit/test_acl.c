@@ -90,8 +90,8 @@ static acme_acl_update_t update(const knot_rrset_t *rrs, size_t count, const cha
 {
 	acme_acl_update_t u = {
 		.zone = dn(ZONE),
-		.key_name = (key != NULL) ? dn(key) : NULL,
-		.key_alg = ALG,
+		.tsig_name = (key != NULL) ? dn(key) : NULL,
+		.tsig_alg = ALG,
 		.rrs = rrs,
 		.rr_count = count,
 	};
@@ -164,7 +164,7 @@ static array_loader_t array_loader(const acme_acl_rule_t *rules, size_t count)
 }
 
 /*! The matched key of the last walk. */
-static acme_acl_key_t walk_key;
+static acme_tsig_key_t walk_key;
 
 /*! Verdict of the walk over rules; every rule asked for is cleared. */
 static acme_acl_verdict_t walk(array_loader_t *al, const acme_acl_update_t *update)
@@ -178,7 +178,7 @@ static acme_acl_verdict_t walk(array_loader_t *al, const acme_acl_update_t *upda
 
 /*! Allowed by the rules in order; *key (may be NULL) the matched key. */
 static bool rules_allow(const acme_acl_rule_t *rules, size_t rule_count,
-                        const acme_acl_update_t *update, const acme_acl_key_t **key)
+                        const acme_acl_update_t *update, const acme_tsig_key_t **key)
 {
 	array_loader_t al = array_loader(rules, rule_count);
 	bool allowed = (walk(&al, update) == ACME_ACL_ALLOW);
@@ -193,7 +193,7 @@ static acme_acl_verdict_t check(const acme_acl_rule_t *rule, const acme_acl_upda
 {
 	array_loader_t al = array_loader(rule, 1);
 	acme_acl_verdict_t v = walk(&al, u);
-	if (v != ACME_ACL_ALLOW || u->key_name == NULL) {
+	if (v != ACME_ACL_ALLOW || u->tsig_name == NULL) {
 		assert_null(walk_key.name);
 	} else {
 		assert_non_null(walk_key.name);
@@ -208,7 +208,7 @@ static void no_rule_denies(void **state)
 	(void)state;
 	ONE_TXT(u);
 	acme_acl_update_t u = update(u_rrs, 1, NULL);
-	const acme_acl_key_t *key = (const void *)1;
+	const acme_tsig_key_t *key = (const void *)1;
 	assert_false(rules_allow(NULL, 0, &u, &key));
 	assert_null(key);
 	acme_acl_rule_t none[1] = { { 0 } };
@@ -245,16 +245,16 @@ static void keys(void **state)
 {
 	(void)state;
 	ONE_TXT(u);
-	acme_acl_key_t ks[] = {
+	acme_tsig_key_t ks[] = {
 		{ dn("other."), ALG },
 		{ dn("acme.key."), ALG },
 	};
-	acme_acl_peer_t peer = { .addr_match = true, .keys = ks, .key_count = 2 };
+	acme_acl_peer_t peer = { .addr_match = true, .tsig_keys = ks, .tsig_key_count = 2 };
 	acme_acl_rule_t r = allow_rule(&peer);
 
 	/* Any key of the list, by name and algorithm. */
 	acme_acl_update_t u = update(u_rrs, 1, "acme.key.");
-	const acme_acl_key_t *key = NULL;
+	const acme_tsig_key_t *key = NULL;
 	assert_true(rules_allow(&r, 1, &u, &key));
 	assert_ptr_equal(key->name, ks[1].name);
 
@@ -265,7 +265,7 @@ static void keys(void **state)
 
 	/* Same name, other algorithm. */
 	u = update(u_rrs, 1, "acme.key.");
-	u.key_alg = DNSSEC_TSIG_HMAC_SHA512;
+	u.tsig_alg = DNSSEC_TSIG_HMAC_SHA512;
 	assert_int_equal(check(&r, &u), ACME_ACL_NEXT);
 
 	/* Unknown key. */
@@ -293,8 +293,8 @@ static void signed_vs_keyless_rule(void **state)
 	assert_int_equal(check(&r, &u), ACME_ACL_NEXT);
 
 	/* ...but a keyless deny rule denies it. */
-	acme_acl_key_t k = { dn("acme.key."), ALG };
-	acme_acl_peer_t keyed = { .addr_match = true, .keys = &k, .key_count = 1 };
+	acme_tsig_key_t k = { dn("acme.key."), ALG };
+	acme_acl_peer_t keyed = { .addr_match = true, .tsig_keys = &k, .tsig_key_count = 1 };
 	acme_acl_rule_t rules[2] = { allow_rule(&ANYONE), allow_rule(&keyed) };
 	rules[0].deny = true;
 	assert_int_equal(check(&rules[0], &u), ACME_ACL_DENY);
@@ -324,9 +324,9 @@ static void lazy_walk(void **state)
 	acme_acl_update_t signed_u = update(u_rrs, 1, "acme.key.");
 	acme_acl_update_t other_key = update(u_rrs, 1, "other.key.");
 	acme_acl_update_t unsigned_u = update(u_rrs, 1, NULL);
-	acme_acl_key_t k = { dn("acme.key."), ALG };
-	acme_acl_peer_t keyed = { .addr_match = true, .keys = &k, .key_count = 1 };
-	acme_acl_peer_t far = { .addr_match = false, .keys = &k, .key_count = 1 };
+	acme_tsig_key_t k = { dn("acme.key."), ALG };
+	acme_acl_peer_t keyed = { .addr_match = true, .tsig_keys = &k, .tsig_key_count = 1 };
+	acme_acl_peer_t far = { .addr_match = false, .tsig_keys = &k, .tsig_key_count = 1 };
 
 	/* Update items read for a matching peer only. */
 	acme_acl_rule_t r = allow_rule(&keyed);
@@ -480,8 +480,8 @@ static acme_acl_verdict_t owner_check(acme_acl_owner_t owner, acme_acl_match_t m
 {
 	knot_rrset_t rrs[] = { rr(rr_owner, KNOT_RRTYPE_TXT) };
 	acme_acl_update_t u = update(rrs, 1, key);
-	acme_acl_key_t k = { key != NULL ? dn(key) : NULL, ALG };
-	acme_acl_peer_t peer = { .addr_match = true, .keys = &k, .key_count = key ? 1 : 0 };
+	acme_tsig_key_t k = { key != NULL ? dn(key) : NULL, ALG };
+	acme_acl_peer_t peer = { .addr_match = true, .tsig_keys = &k, .tsig_key_count = key ? 1 : 0 };
 	acme_acl_rule_t r = allow_rule(&peer);
 	r.owner = owner;
 	r.owner_match = match;
@@ -662,11 +662,11 @@ static void remotes(void **state)
 {
 	(void)state;
 	ONE_TXT(u);
-	acme_acl_key_t k1 = { dn("one.key."), ALG };
-	acme_acl_key_t k2 = { dn("two.key."), ALG };
+	acme_tsig_key_t k1 = { dn("one.key."), ALG };
+	acme_tsig_key_t k2 = { dn("two.key."), ALG };
 	acme_acl_peer_t peers[] = {
-		{ .addr_match = false, .keys = &k1, .key_count = 1 },
-		{ .addr_match = true,  .keys = &k2, .key_count = 1 },
+		{ .addr_match = false, .tsig_keys = &k1, .tsig_key_count = 1 },
+		{ .addr_match = true,  .tsig_keys = &k2, .tsig_key_count = 1 },
 		{ .addr_match = true },
 	};
 	acme_acl_rule_t r = allow_rule(&ANYONE);
@@ -675,7 +675,7 @@ static void remotes(void **state)
 
 	/* The remote at this address with this key. */
 	acme_acl_update_t s2 = update(u_rrs, 1, "two.key.");
-	const acme_acl_key_t *key = NULL;
+	const acme_tsig_key_t *key = NULL;
 	assert_true(rules_allow(&r, 1, &s2, &key));
 	assert_ptr_equal(key->name, k2.name);
 
