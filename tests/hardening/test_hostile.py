@@ -7,8 +7,7 @@
   the results file for RELIABILITY.md, never asserted.
 - Rejected messages never open a write transaction: LMDB's last transaction
   ID does not move during a flood of them.
-- Per-message limits (max-update-rrs, max-update-size): REFUSED, signed, with
-  a log line naming the limit; nothing written.
+- Per-message limits: tests/integration/test_limits.py (make check).
 """
 
 import multiprocessing
@@ -231,61 +230,5 @@ def test_signed_updates_succeed_during_flood(k, tcp, rate):
            flood_messages_per_s_sent=round(flood.rate), cpus=os.cpu_count())
 
 
-# -- per-message limits ------------------------------------------------------------
-
-def test_max_update_rrs(k):
-    conn = Conn(k.port)
-    name = f"rrs.{LIMITS}."
-    ok = make_update(LIMITS, updates=[add(f"a{i}.{name}", f"v{i}") for i in range(5)], key=K1)
-    assert conn.send(ok.wire).rcode_text == "NOERROR"
-
-    mark = k.log_mark()
-    over = make_update(LIMITS, updates=[add(f"b{i}.{name}", f"v{i}") for i in range(6)], key=K1)
-    r = conn.send(over.wire)
-    assert r.rcode_text == "REFUSED" and r.tsig_mac_len > 0, r.summary()
-    k.wait_log(r"REFUSED, 6 RRs, more than max-update-rrs 5", mark)
-    assert not k.query(f"b0.{name}", "TXT").answer
-
-    # Prerequisites count too.
-    from acmetest.ddns import yxdomain
-    mixed = make_update(LIMITS, prereqs=[yxdomain(f"a{i}.{name}") for i in range(3)],
-                        updates=[add(f"c{i}.{name}", f"v{i}") for i in range(3)], key=K1)
-    assert conn.send(mixed.wire).rcode_text == "REFUSED"
-    assert not k.query(f"c0.{name}", "TXT").answer
-
-    # Authentication comes first: unsigned and over the limit is NOTAUTH.
-    unsigned = build_update(LIMITS, updates=[add(f"d{i}.{name}", "v") for i in range(6)])
-    assert conn.send(unsigned).rcode_text == "NOTAUTH"
-    conn.close()
-
-
-def test_max_update_size(k):
-    conn = Conn(k.port)
-    name = f"size.{LIMITS}."
-    big = "x" * 250
-    ok = make_update(LIMITS, updates=[add(f"a.{name}", big), add(f"b.{name}", big)], key=K1)
-    assert len(ok.wire) <= 1024
-    assert conn.send(ok.wire).rcode_text == "NOERROR"
-
-    mark = k.log_mark()
-    over = make_update(LIMITS, updates=[add(f"c{i}.{name}", big) for i in range(4)], key=K1)
-    assert len(over.wire) > 1024
-    r = conn.send(over.wire)
-    assert r.rcode_text == "REFUSED" and r.tsig_mac_len > 0, r.summary()
-    k.wait_log(rf"REFUSED, {len(over.wire)} bytes, more than max-update-size 1024", mark)
-    assert not k.query(f"c0.{name}", "TXT").answer
-    conn.close()
-
-
-def test_default_limits(k):
-    """Defaults: 100 RRs, 16 KiB.  A typical ACME update is one RR of ~200 bytes."""
-    conn = Conn(k.port)
-    name = f"default.{ZONE}."
-    ok = make_update(ZONE, updates=[add(f"a{i}.{name}", challenge_value(i))
-                                    for i in range(100)], key=K1)
-    assert conn.send(ok.wire).rcode_text == "NOERROR"
-    over = make_update(ZONE, updates=[add(f"b{i}.{name}", challenge_value(i))
-                                      for i in range(101)], key=K1)
-    assert conn.send(over.wire).rcode_text == "REFUSED"
-    assert not k.query(f"b0.{name}", "TXT").answer
-    conn.close()
+# Per-message limits (max-update-rrs, max-update-size): tests/integration/test_limits.py
+# (part of make check).

@@ -143,13 +143,22 @@ def test_queries_during_reloads(knotd):
             if rcode(ent) != "NOERROR" or ent.answer:
                 errors.append(str(ent))
 
+    def answered_since(before, n=4):
+        """Waits until the loops answered n more queries (after a reload)."""
+        return wait_until(lambda: count[0] >= before + n or errors, 30)
+
     threads = [threading.Thread(target=loop) for _ in range(2)]
     for t in threads:
         t.start()
     try:
+        assert answered_since(0)
         for _ in range(5):
+            mark = knotd.log_mark()
+            before = count[0]
             knotd.knotc("reload")
-            time.sleep(0.1)
+            # Queries run while the new instances load and after they did.
+            knotd.wait_log(r"mod-acme/default', serving challenge values", mark, timeout=30)
+            assert answered_since(before), (count[0], errors[:5])
     finally:
         stop.set()
         for t in threads:
@@ -413,10 +422,15 @@ def test_expiry(knotd):
     t1 = time.time()
     knotd.add(keep, challenge_value("keep"), ttl=60)
     msg = knotd.query(name, "TXT")
-    if time.time() - t0 < lifetime - 0.5:   # (unless the machine stalled)
-        assert txt_values(msg) == [v]
-        assert 1 <= msg.answer[0].ttl <= lifetime
-        assert rcode(knotd.query(ent, "TXT")) == "NOERROR"
+    ent_msg = knotd.query(ent, "TXT")
+    if time.time() - t0 >= lifetime - 0.5:
+        # The value may have expired before it was queried: the served-value
+        # checks would prove nothing.  Said, not silently passed.
+        pytest.skip(f"machine stalled: adding and querying took {time.time() - t0:.1f} s "
+                    f"of the {lifetime} s lifetime")
+    assert txt_values(msg) == [v]
+    assert 1 <= msg.answer[0].ttl <= lifetime
+    assert rcode(ent_msg) == "NOERROR"
 
     # From the expiry time on: never served, whether purged yet or not (the
     # purger runs about once a second, so the first of these queries come

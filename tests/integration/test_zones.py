@@ -17,8 +17,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import ALIAS_ZONE
-from knotd import DEFAULT_RECORDS, Zone, challenge_value, txt_values
+from acmetest.knotd import ALIAS_ZONE, DEFAULT_RECORDS, Zone, challenge_value, txt_values
 
 OTHER = "other.test"
 

@@ -42,7 +42,7 @@ UNIT_REPLAY = "tests/unit/test_replay"
 UNIT_DDNS = "tests/unit/test_ddns"
 UNIT_ACL = "tests/unit/test_acl"
 UNIT_STORE = "tests/unit/test_store"
-IT = "tests/integration/"
+IT = "tests/integration/"  # + a test file or node id, run by tests/run
 
 MUTANTS = [
     # -- value.c ------------------------------------------------------------------
