@@ -197,6 +197,17 @@ int tool_conf_values(const tool_conf_t *conf, const char *section, const char *i
 	                   item_node(conf, section, id, item), cb, ctx);
 }
 
+int tool_conf_values_own(const tool_conf_t *conf, const char *section, const char *id,
+                         const char *item, int (*cb)(const char *value, void *ctx),
+                         void *ctx)
+{
+	if (!conf->has_doc) {
+		return 0;
+	}
+	yaml_document_t *doc = (yaml_document_t *)&conf->doc;
+	return item_values(doc, map_get(doc, entry(conf, section, id), item), cb, ctx);
+}
+
 static int take_first(const char *value, void *ctx)
 {
 	*(const char **)ctx = value;
@@ -278,6 +289,79 @@ static char *database_path(const tool_conf_t *conf, const char *db)
 		               storage, db);
 	}
 	return ret < 0 ? NULL : path;
+}
+
+/*! \a path made absolute under \a base (which is absolute). */
+static char *abs_path(const char *path, const char *base)
+{
+	char *out = NULL;
+	if (path[0] == '/') {
+		return strdup(path);
+	}
+	return asprintf(&out, "%s/%s", base, path) < 0 ? NULL : out;
+}
+
+static const char *rundir(const tool_conf_t *conf)
+{
+	const char *dir = tool_conf_get(conf, "server", NULL, "rundir");
+	return dir != NULL ? dir : KNOT_RUN_DIR;
+}
+
+char *tool_conf_new_zone_file(const tool_conf_t *conf, const char *domain, const char *tpl)
+{
+	if (tpl == NULL) {
+		tpl = "default";
+	}
+	const char *storage = tool_conf_get(conf, "template", tpl, "storage");
+	const char *file = tool_conf_get(conf, "template", tpl, "file");
+	if (file == NULL) {
+		file = "%s.zone";
+	}
+
+	/* The zone name without the trailing dot for %s, as Knot does. */
+	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
+	snprintf(zone, sizeof(zone), "%s", domain);
+	size_t zlen = strlen(zone);
+	if (zlen > 1 && zone[zlen - 1] == '.') {
+		zone[zlen - 1] = '\0';
+	}
+	char name[4096];
+	size_t len = 0;
+	for (const char *p = file; *p != '\0'; p++) {
+		const char *add = p;
+		size_t add_len = 1;
+		if (*p == '%') {
+			if (p[1] == 's') {
+				add = zone;
+				add_len = strlen(zone);
+			} else if (p[1] == '%') {
+				add = "%";
+			} else {
+				return NULL;
+			}
+			p++;
+		}
+		if (len + add_len >= sizeof(name)) {
+			return NULL;
+		}
+		memcpy(name + len, add, add_len);
+		len += add_len;
+	}
+	name[len] = '\0';
+
+	char *base = abs_path(storage != NULL ? storage : KNOT_STORAGE_DIR, rundir(conf));
+	if (base == NULL) {
+		return NULL;
+	}
+	char *path = abs_path(name, base);
+	free(base);
+	return path;
+}
+
+char *tool_conf_ctl_socket(const tool_conf_t *conf)
+{
+	const char *listen = tool_conf_get(conf, "control", NULL, "listen");
+	return abs_path(listen != NULL ? listen : "knot.sock", rundir(conf));
 }
 
 static void acme_free(tool_acme_t *acme)

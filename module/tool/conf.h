@@ -92,12 +92,27 @@ const tool_acme_t *tool_conf_acme(const tool_conf_t *conf, size_t i);
 int tool_conf_values(const tool_conf_t *conf, const char *section, const char *id,
                      const char *item, int (*cb)(const char *value, void *ctx), void *ctx);
 
+/*! Like tool_conf_values(), without template inheritance. */
+int tool_conf_values_own(const tool_conf_t *conf, const char *section, const char *id,
+                         const char *item, int (*cb)(const char *value, void *ctx),
+                         void *ctx);
+
 /*! First value of an item (see tool_conf_values()), or NULL. */
 const char *tool_conf_get(const tool_conf_t *conf, const char *section, const char *id,
                           const char *item);
 
 /*! True when the section has an entry with \a id (domain names compared as names). */
 bool tool_conf_has(const tool_conf_t *conf, const char *section, const char *id);
+
+/*!
+ * Absolute path knotd would use for the file of a new zone \a domain with
+ * template \a tpl (NULL: "default"): its `file` (default "%s.zone") under
+ * its `storage`.  NULL when the pattern uses more than %s.
+ */
+char *tool_conf_new_zone_file(const tool_conf_t *conf, const char *domain, const char *tpl);
+
+/*! Absolute path of knotd's control socket (control.listen under rundir). */
+char *tool_conf_ctl_socket(const tool_conf_t *conf);
 
 /*! Ids of a section's entries, in order (NULL past the end). */
 const char *tool_conf_id(const tool_conf_t *conf, const char *section, size_t i);

@@ -42,6 +42,7 @@
 #include "module/tool/cli.h"
 #include "module/tool/conf.h"
 #include "module/tool/knotc.h"
+#include "module/tool/register.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -88,6 +89,10 @@ typedef struct {
 	size_t rdata_len;
 	bool has_ttl;
 	uint32_t ttl;
+	/*! A command with its own options (register, unregister). */
+	int (*sub)(int argc, char *argv[], const tool_src_t *src);
+	int sub_argc;
+	char **sub_argv;
 } params_t;
 
 /*! One store the command works on, with the policy that applies to it. */
@@ -107,6 +112,8 @@ static void print_help(void)
 "  " PROGRAM_NAME " [SOURCE] add NAME VALUE [TTL]\n"
 "  " PROGRAM_NAME " [SOURCE] del NAME [VALUE]\n"
 "  " PROGRAM_NAME " [SOURCE] purge\n"
+"  " PROGRAM_NAME " [SOURCE] register NAME (--alias ZONE | --delegate --ns NS...)\n"
+"  " PROGRAM_NAME " [SOURCE] unregister NAME\n"
 "  " PROGRAM_NAME " --help | --version\n"
 "\n"
 "Edit the ACME DNS-01 challenge store that knotd's mod-acme serves.\n"
@@ -128,6 +135,11 @@ static void print_help(void)
 "                            Creates the database if missing.\n"
 "  del NAME [VALUE]          Delete VALUE at NAME, or every value of NAME.\n"
 "  purge                     Remove expired values from the database(s).\n"
+"  register NAME ...         Onboard NAME: a TSIG key, the acl for NAME's\n"
+"                            challenge, the alias zone's acl or a delegated\n"
+"                            zone; prints the record for the main zone and\n"
+"                            ACME client configurations (register --help).\n"
+"  unregister NAME           Remove what register added for NAME.\n"
 "\n"
 "Source (as knotc; without one, knotc's default: the configuration database\n"
 "%s if it exists, else %s):\n"
@@ -273,6 +285,26 @@ static int parse_args(int argc, char *argv[], params_t *p)
 	const char *name = argv[optind++];
 	int nargs = argc - optind;
 	char **args = argv + optind;
+
+	static const struct {
+		const char *name;
+		int (*run)(int, char **, const tool_src_t *);
+	} SUBCOMMANDS[] = {
+		{ "register", tool_register },
+		{ "unregister", tool_unregister },
+	};
+	for (size_t j = 0; j < sizeof(SUBCOMMANDS) / sizeof(SUBCOMMANDS[0]); j++) {
+		if (strcmp(name, SUBCOMMANDS[j].name) == 0) {
+			if (p->dir != NULL || p->lifetime_set) {
+				return tool_usage_error("'%s' works on knotd's configuration: "
+				                        "not with -D or -l", name);
+			}
+			p->sub = SUBCOMMANDS[j].run;
+			p->sub_argc = nargs + 1;
+			p->sub_argv = args - 1;
+			return -1;
+		}
+	}
 
 	size_t i = 0;
 	while (i < sizeof(COMMANDS) / sizeof(COMMANDS[0]) &&
@@ -763,7 +795,9 @@ int main(int argc, char *argv[])
 	params_t params;
 	int ret = parse_args(argc, argv, &params);
 	if (ret < 0) {
-		ret = run(&params);
+		ret = params.sub != NULL ?
+		      params.sub(params.sub_argc, params.sub_argv, &params.src) :
+		      run(&params);
 	}
 
 	if (fflush(stdout) != 0 || ferror(stdout)) {
