@@ -846,7 +846,8 @@ int tool_register(int argc, char *argv[], const tool_src_t *src)
 		char copy[PATH_MAX];
 		snprintf(copy, sizeof(copy), "%s", r.include_file);
 		if (!is_included) {
-			printf("#   echo 'include: %s/*.conf' >> %s\n", dirname(copy), r.conf_file);
+			printf("#   in %s, before its zone: section: include: %s/*.conf\n",
+			       r.conf_file, dirname(copy));
 		}
 		if (!r.delegate) {
 			list_t all = { 0 };
