@@ -36,6 +36,8 @@
 #define MAX_NS		16
 /*! SOA and NS TTL of a delegated challenge zone. */
 #define ZONE_TTL	300
+/*! Negative caching TTL of a delegated challenge zone. */
+#define NEG_TTL		5
 
 typedef struct {
 	const tool_src_t *src;
@@ -396,10 +398,12 @@ static int write_zone_file(reg_t *r)
 		free(dir);
 		return EXIT_RUNTIME;
 	}
+	/* Negative answers are cached for min(SOA TTL, minimum): keep it short,
+	 * so a lookup made before a value existed does not hide it from a CA. */
 	fprintf(f, "; Challenge zone for %s, written by knot-acme register.\n"
 	        "$ORIGIN %s\n$TTL %u\n"
-	        "@ SOA %s hostmaster.%s 1 3600 600 86400 60\n",
-	        r->name, r->zone, ZONE_TTL, r->ns[0], r->zone);
+	        "@ %u SOA %s hostmaster.%s 1 3600 600 86400 %u\n",
+	        r->name, r->zone, ZONE_TTL, NEG_TTL, r->ns[0], r->zone, NEG_TTL);
 	for (size_t i = 0; i < r->ns_count; i++) {
 		fprintf(f, "@ NS %s\n", r->ns[i]);
 	}
