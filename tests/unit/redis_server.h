@@ -75,7 +75,15 @@ static inline redisReply *test_redis_cmd(const test_redis_t *r, const char *fmt,
 	return reply;
 }
 
-static inline bool test_redis_start_once(test_redis_t *r, int primary_port)
+/*! How to start a server. */
+typedef enum {
+	TEST_REDIS_PLAIN = 0,
+	TEST_REDIS_AOF = 1,       /*!< appendonly yes, appendfsync always. */
+	TEST_REDIS_SENTINEL = 2,  /*!< redis-sentinel watching primary_port as "mymaster". */
+} test_redis_mode_t;
+
+static inline bool test_redis_start_mode(test_redis_t *r, int primary_port,
+                                         test_redis_mode_t mode)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "/tmp/acme-redis-XXXXXX");
@@ -84,19 +92,46 @@ static inline bool test_redis_start_once(test_redis_t *r, int primary_port)
 	}
 	snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
 	r->port = test_free_port();
-	char port[16], replica[16];
+	char port[16], replica[16], conf[128];
 	snprintf(port, sizeof(port), "%d", r->port);
 	snprintf(replica, sizeof(replica), "%d", primary_port);
+	snprintf(conf, sizeof(conf), "%s/sentinel.conf", r->dir);
+	if (mode == TEST_REDIS_SENTINEL) {
+		FILE *f = fopen(conf, "w");
+		if (f == NULL) {
+			return false;
+		}
+		fprintf(f, "port %d\nbind 127.0.0.1\nunixsocket %s\ndir %s\n"
+		        "sentinel monitor mymaster 127.0.0.1 %d 1\n"
+		        "sentinel down-after-milliseconds mymaster 1000\n"
+		        "sentinel failover-timeout mymaster 5000\n"
+		        "sentinel parallel-syncs mymaster 2\n", r->port, r->sock, r->dir,
+		        primary_port);
+		fclose(f);
+	}
 	r->pid = fork();
 	if (r->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
-		const char *argv[24] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
+		if (mode == TEST_REDIS_SENTINEL) {
+			execlp("redis-sentinel", "redis-sentinel", conf, (char *)NULL);
+			_exit(127);
+		}
+		const char *argv[32] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
 		                         "--unixsocket", r->sock, "--dir", r->dir, "--save", "",
-		                         "--appendonly", "no", "--daemonize", "no" };
-		int n = 15;
-		if (primary_port > 0) {
+		                         "--daemonize", "no" };
+		int n = 13;
+		if (mode == TEST_REDIS_AOF) {
+			argv[n++] = "--appendonly";
+			argv[n++] = "yes";
+			argv[n++] = "--appendfsync";
+			argv[n++] = "always";
+		} else {
+			argv[n++] = "--appendonly";
+			argv[n++] = "no";
+		}
+		if (primary_port > 0 && mode != TEST_REDIS_SENTINEL) {
 			argv[n++] = "--replicaof";
 			argv[n++] = "127.0.0.1";
 			argv[n++] = replica;
@@ -121,19 +156,30 @@ static inline bool test_redis_start_once(test_redis_t *r, int primary_port)
 	return false;
 }
 
+static inline bool test_redis_start_once(test_redis_t *r, int primary_port)
+{
+	return test_redis_start_mode(r, primary_port, TEST_REDIS_PLAIN);
+}
+
 /*!
  * Starts redis-server; \a primary_port > 0 makes it a replica of that port.
  * A port taken meanwhile by another process: tried again on another one.
  */
-static inline bool test_redis_start(test_redis_t *r, int primary_port)
+static inline bool test_redis_start_as(test_redis_t *r, int primary_port,
+                                       test_redis_mode_t mode)
 {
 	for (int i = 0; i < 5; i++) {
-		if (test_redis_start_once(r, primary_port)) {
+		if (test_redis_start_mode(r, primary_port, mode)) {
 			return true;
 		}
 		test_redis_stop(r);
 	}
 	return false;
+}
+
+static inline bool test_redis_start(test_redis_t *r, int primary_port)
+{
+	return test_redis_start_as(r, primary_port, TEST_REDIS_PLAIN);
 }
 
 /*! Waits until a replica has finished its first sync. */
@@ -164,19 +210,16 @@ static inline void test_redis_signal(test_redis_t *r, int sig)
 static inline void test_redis_stop(struct test_redis *r)
 {
 	if (r->pid > 0) {
-		kill(r->pid, SIGCONT);
-		kill(r->pid, SIGTERM);
+		kill(r->pid, SIGKILL); /* No shutdown wait for replicas: nothing to keep. */
 		waitpid(r->pid, NULL, 0);
 		r->pid = 0;
 	}
 	if (r->dir[0] != '\0') {
 		char path[200];
-		const char *files[] = { "redis.sock", "dump.rdb" };
-		for (size_t i = 0; i < 2; i++) {
-			snprintf(path, sizeof(path), "%s/%s", r->dir, files[i]);
-			unlink(path);
+		snprintf(path, sizeof(path), "rm -rf '%s'", r->dir);
+		if (system(path) != 0) {
+			rmdir(r->dir);
 		}
-		rmdir(r->dir);
 		r->dir[0] = '\0';
 	}
 }

@@ -21,6 +21,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,8 @@ static acme_rdata_t txt(const char *s)
 typedef struct {
 	test_redis_t server;
 	acme_store_t *store;
-	char logged[2048];
+	char logged[65536];
+	test_redis_t extra[4];  /*!< More servers of a test, stopped in teardown. */
 	uint64_t t;             /*!< Time of the test's updates. */
 } fixture_t;
 
@@ -110,6 +113,9 @@ static int teardown(void **state)
 	fixture_t *f = *state;
 	acme_store_close(f->store);
 	test_redis_stop(&f->server);
+	for (size_t i = 0; i < 4; i++) {
+		test_redis_stop(&f->extra[i]);
+	}
 	free(f);
 	return 0;
 }
@@ -450,13 +456,16 @@ static void test_wait_for_replicas(void **state)
 	}
 
 	/* With a replica, NOERROR, and the value is on the replica when it returns. */
-	test_redis_t replica;
-	assert_true(test_redis_start(&replica, f->server.port));
-	assert_true(test_redis_synced(&replica));
+	test_redis_t *replica = &f->extra[0];
+	assert_true(test_redis_start(replica, f->server.port));
+	assert_true(test_redis_synced(replica));
 	acme_store_close(strict);
 	assert_int_equal(open_store(f, &strict, f->server.sock, NULL, 1, 5000, true), KNOT_EOK);
+	/* Another node reading the replica, its filter fed by the primary. */
 	acme_store_t *reader;
-	assert_int_equal(open_store(f, &reader, replica.sock, NULL, 0, 2000, true), KNOT_EOK);
+	assert_int_equal(open_store(f, &reader, f->server.sock, replica->sock, 0, 2000, false),
+	                 KNOT_EOK);
+	assert_true(filter_ready(reader));
 	for (int i = 0; i < 20; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "r%d.auth.example.", i);
@@ -466,7 +475,206 @@ static void test_wait_for_replicas(void **state)
 	}
 	acme_store_close(reader);
 	acme_store_close(strict);
-	test_redis_stop(&replica);
+}
+
+/*! A writer adding one value per update until told to stop (bounded). */
+typedef struct {
+	acme_store_t *store;
+	atomic_bool stop;
+	atomic_bool killed;
+	atomic_int acked;          /*!< Updates answered KNOT_EOK. */
+	atomic_int acked_after;    /*!< ... of which after the kill. */
+	int failed;
+	bool ok[4000];
+} writer_t;
+
+#define WRITES_MAX	4000
+
+static void *writer_main(void *arg)
+{
+	writer_t *w = arg;
+	for (int i = 0; i < WRITES_MAX && !atomic_load(&w->stop); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "w%d.load.example.", i);
+		acme_op_t op = add(name, "v", 60);
+		bool after = atomic_load(&w->killed);
+		if (apply(w->store, now_ms(), NULL, NULL, 0, &op, 1, NULL) == KNOT_EOK) {
+			w->ok[i] = true;
+			atomic_fetch_add(&w->acked, 1);
+			if (after) {
+				atomic_fetch_add(&w->acked_after, 1);
+			}
+		} else {
+			w->failed++;
+			usleep(20 * 1000);
+		}
+	}
+	return NULL;
+}
+
+/*! Waits (bounded) until \a counter reaches \a want. */
+static bool wait_count(atomic_int *counter, int want)
+{
+	for (int i = 0; i < 3000 && atomic_load(counter) < want; i++) {
+		usleep(10 * 1000);
+	}
+	return atomic_load(counter) >= want;
+}
+
+/*! Every acknowledged value of the writer is on the server at \a where. */
+static void assert_all_acked_on(fixture_t *f, const writer_t *w, const char *where)
+{
+	acme_store_t *check;
+	assert_int_equal(open_store(f, &check, where, NULL, 0, 2000, true), KNOT_EOK);
+	int missing = 0, acked = 0;
+	for (int i = 0; i < WRITES_MAX; i++) {
+		if (!w->ok[i]) {
+			continue;
+		}
+		acked++;
+		char name[64];
+		snprintf(name, sizeof(name), "w%d.load.example.", i);
+		if (read_name(check, name, now_ms(), NULL, NULL) != 1) {
+			missing++;
+		}
+	}
+	acme_store_close(check);
+	assert_true(acked > 0);
+	assert_int_equal(missing, 0);
+}
+
+static void test_kill9_primary_loses_no_acknowledged_update(void **state)
+{
+	fixture_t *f = *state;
+	test_redis_t *primary = &f->extra[0], *replica = &f->extra[1];
+	assert_true(test_redis_start_as(primary, 0, TEST_REDIS_AOF));
+	assert_true(test_redis_start_as(replica, primary->port, TEST_REDIS_AOF));
+	assert_true(test_redis_synced(replica));
+
+	static writer_t w;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(open_store(f, &w.store, primary->sock, NULL, 1, 1000, true), KNOT_EOK);
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, writer_main, &w), 0);
+	assert_true(wait_count(&w.acked, 50));
+	atomic_store(&w.killed, true);
+	test_redis_signal(primary, SIGKILL);
+	usleep(300 * 1000);
+	atomic_store(&w.stop, true);
+	pthread_join(thread, NULL);
+	acme_store_close(w.store);
+
+	/* The replica promoted holds every update that was acknowledged. */
+	redisReply *r = test_redis_cmd(replica, "REPLICAOF NO ONE");
+	assert_non_null(r);
+	freeReplyObject(r);
+	assert_true(w.failed > 0);
+	assert_all_acked_on(f, &w, replica->sock);
+}
+
+/*! A reader of one value through a replica, counting what it got. */
+typedef struct {
+	acme_store_t *store;
+	atomic_bool stop;
+	int reads;
+	int failures;
+	int last;        /*!< Last failed read's result. */
+} reader_ctx_t;
+
+static void *reader_main(void *arg)
+{
+	reader_ctx_t *r = arg;
+	while (!atomic_load(&r->stop) && r->reads < 200000) {
+		int got = read_name(r->store, "steady.load.example.", now_ms(), NULL, NULL);
+		if (got != 1) {
+			r->failures++;
+			r->last = got;
+		}
+		r->reads++;
+		usleep(2 * 1000);
+	}
+	return NULL;
+}
+
+static bool sentinel_knows_replicas(test_redis_t *sentinel, size_t want)
+{
+	for (int i = 0; i < 1000; i++) {
+		redisReply *r = test_redis_cmd(sentinel, "SENTINEL replicas mymaster");
+		bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= want;
+		if (r != NULL) {
+			freeReplyObject(r);
+		}
+		if (ok) {
+			return true;
+		}
+		usleep(20 * 1000);
+	}
+	return false;
+}
+
+static void test_sentinel_failover_under_load(void **state)
+{
+	fixture_t *f = *state;
+	test_redis_t *primary = &f->extra[0], *r1 = &f->extra[1], *r2 = &f->extra[2];
+	test_redis_t *sentinel = &f->extra[3];
+	assert_true(test_redis_start(primary, 0));
+	assert_true(test_redis_start(r1, primary->port));
+	assert_true(test_redis_start(r2, primary->port));
+	assert_true(test_redis_synced(r1));
+	assert_true(test_redis_synced(r2));
+	assert_true(test_redis_start_as(sentinel, primary->port, TEST_REDIS_SENTINEL));
+	assert_true(sentinel_knows_replicas(sentinel, 2));
+
+	char sentinels[64];
+	snprintf(sentinels, sizeof(sentinels), "127.0.0.1@%d", sentinel->port);
+	acme_redis_opts_t opts = {
+		.sentinels = sentinels, .master = "mymaster", .read = r1->sock,
+		.replicas = 1, .timeout_ms = 500, .prefix = "t:", .log = log_cb, .log_ctx = f,
+	};
+	static writer_t w;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(acme_redis_open(&w.store, &opts), KNOT_EOK);
+	acme_op_t steady = add("steady.load.example.", "s", 60);
+	assert_int_equal(apply(w.store, now_ms(), NULL, NULL, 0, &steady, 1, NULL), KNOT_EOK);
+
+	reader_ctx_t rd = { .store = w.store };
+	pthread_t wt, rt;
+	assert_int_equal(pthread_create(&wt, NULL, writer_main, &w), 0);
+	assert_int_equal(pthread_create(&rt, NULL, reader_main, &rd), 0);
+	assert_true(wait_count(&w.acked, 20));
+	atomic_store(&w.killed, true);
+	test_redis_signal(primary, SIGKILL);
+	/* Updates resume once a replica is promoted. */
+	bool resumed = wait_count(&w.acked_after, 20);
+	atomic_store(&w.stop, true);
+	atomic_store(&rd.stop, true);
+	pthread_join(wt, NULL);
+	pthread_join(rt, NULL);
+	acme_redis_counters_t c;
+	acme_redis_counters(w.store, &c);
+	acme_store_close(w.store);
+	if (!resumed) {
+		print_error("log: %s\n", f->logged);
+	}
+	assert_true(resumed);
+	assert_true(c.failovers >= 1);
+	assert_non_null(strstr(f->logged, "primary moved"));
+	/* Answers never stopped. */
+	assert_true(rd.reads > 0);
+	if (rd.failures != 0) {
+		print_error("%d of %d reads failed, last %d (%s)\nlog: %s\n", rd.failures, rd.reads,
+		            rd.last, knot_strerror(rd.last), f->logged);
+	}
+	assert_int_equal(rd.failures, 0);
+
+	/* Nothing acknowledged is lost on the new primary. */
+	redisReply *m = test_redis_cmd(sentinel, "SENTINEL get-master-addr-by-name mymaster");
+	assert_non_null(m);
+	assert_int_equal(m->type, REDIS_REPLY_ARRAY);
+	char where[64];
+	snprintf(where, sizeof(where), "127.0.0.1@%s", m->element[1]->str);
+	freeReplyObject(m);
+	assert_all_acked_on(f, &w, where);
 }
 
 static void test_open_errors(void **state)
@@ -499,6 +707,8 @@ int main(void)
 		T(test_filter_follows_other_writers),
 		T(test_server_down_and_back),
 		T(test_wait_for_replicas),
+		T(test_kill9_primary_loses_no_acknowledged_update),
+		T(test_sentinel_failover_under_load),
 		T(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

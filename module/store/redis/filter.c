@@ -19,7 +19,9 @@
 /*! Rebuild (resubscribe and rescan) once this many entries are in. */
 #define BLOOM_ENTRIES_MAX	(BLOOM_BITS / 8)
 /*! How long the thread sleeps in poll() between checks of stop. */
-#define POLL_MS		200
+#define POLL_MS		100
+/*! How often the subscribed server is asked whether it is still the primary. */
+#define ROLE_CHECK_MS	500
 
 typedef struct bloom {
 	_Atomic uint64_t entries;
@@ -107,15 +109,10 @@ static const uint8_t *owner_of(const redis_store_t *rs, const redisReply *k, siz
 	return (const uint8_t *)k->str + rs->prefix_len + 2;
 }
 
-/*! Adds every stored owner to \a b (SCAN on a connection of its own). */
-static int scan_owners(redis_store_t *rs, bloom_t *b)
+/*! Adds every stored owner to \a b (SCAN on \a c, a connection to the primary). */
+static int scan_owners(redis_store_t *rs, redisContext *c, bloom_t *b)
 {
-	redisContext *c;
-	uint64_t epoch;
-	int ret = conn_open(&rs->read, &c, &epoch);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
+	int ret = KNOT_EOK;
 	char pattern[REDIS_KEY_MAX];
 	size_t plen = redis_key(rs, 'v', (const uint8_t *)"*", 1, pattern);
 	char cursor[32] = "0";
@@ -139,8 +136,20 @@ static int scan_owners(redis_store_t *rs, bloom_t *b)
 		}
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0") != 0);
-	redisFree(c);
 	return ret;
+}
+
+/*! Whether the server of \a c is still a primary (a failover demotes it). */
+static bool still_primary(redisContext *c)
+{
+	redisReply *r = redisCommand(c, "ROLE");
+	bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	          r->element[0]->type == REDIS_REPLY_STRING &&
+	          strcmp(r->element[0]->str, "master") == 0;
+	if (r != NULL) {
+		freeReplyObject(r);
+	}
+	return ok;
 }
 
 /*! Handles one reply on the subscription; false when it is not what is expected. */
@@ -188,34 +197,41 @@ static void nap(filter_t *f, unsigned ms)
 	pthread_mutex_unlock(&f->lock);
 }
 
-/*! One subscription: subscribe, scan, declare current, follow the channel. */
+/*!
+ * One subscription: subscribe on the primary, scan the primary, declare the
+ * filter current, follow the channel; checks every ROLE_CHECK_MS that the
+ * server is still the primary.
+ */
 static void follow(filter_t *f)
 {
 	redis_store_t *rs = f->rs;
-	redisContext *c = NULL;
+	redisContext *c = NULL, *check = NULL;
 	uint64_t epoch;
-	if (conn_open(&rs->read, &c, &epoch) != KNOT_EOK) {
+	if (conn_open(&rs->primary, &c, &epoch) != KNOT_EOK) {
+		return;
+	}
+	if (conn_open(&rs->primary, &check, &epoch) != KNOT_EOK) {
+		redisFree(c);
 		return;
 	}
 	char channel[REDIS_PREFIX_MAX + 2];
 	memcpy(channel, rs->prefix, rs->prefix_len);
 	channel[rs->prefix_len] = 'w';
 	redisReply *r = redisCommand(c, "SUBSCRIBE %b", channel, rs->prefix_len + 1);
-	if (r == NULL || !on_message(f, NULL, r)) {
+	if (r == NULL || !on_message(f, NULL, r) || !still_primary(check)) {
 		if (r != NULL) {
 			freeReplyObject(r);
 		}
+		redisFree(check);
 		redisFree(c);
 		return;
 	}
 	freeReplyObject(r);
-	/* No timeout on the subscription: poll() below waits. */
-	struct timeval none = { 0, 0 };
-	redisSetTimeout(c, none);
 
 	bloom_t *b = calloc(1, sizeof(*b));
-	if (b == NULL || scan_owners(rs, b) != KNOT_EOK) {
+	if (b == NULL || scan_owners(rs, check, b) != KNOT_EOK) {
 		free(b);
+		redisFree(check);
 		redisFree(c);
 		return;
 	}
@@ -226,13 +242,18 @@ static void follow(filter_t *f)
 	f->retired = atomic_exchange(&f->bits, b);
 	atomic_store(&f->current, true);
 
+	uint64_t next_check = conn_mono_ms() + ROLE_CHECK_MS;
 	while (!atomic_load(&f->stop)) {
+		if (conn_mono_ms() >= next_check) {
+			if (!still_primary(check)) {
+				conn_moved(&rs->primary);
+				break;
+			}
+			next_check = conn_mono_ms() + ROLE_CHECK_MS;
+		}
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		int n = poll(&p, 1, POLL_MS);
-		if (n < 0) {
-			continue;
-		}
-		if (n == 0) {
+		if (n <= 0) {
 			continue;
 		}
 		atomic_store(&f->busy, true);
@@ -251,6 +272,7 @@ static void follow(filter_t *f)
 			break; /* Rebuilt afresh by the next subscription. */
 		}
 	}
+	redisFree(check);
 	unsubscribe(f, &c);
 }
 

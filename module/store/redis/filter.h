@@ -15,19 +15,28 @@
  * name whose key is not in it has no value at or below it, and its miss costs
  * no round trip.  The filter is trusted only while it is current:
  *
- * - a thread subscribes to the prefix's channel (apply.lua publishes each
- *   owner it adds a value to) on the server answers are read from, THEN
- *   scans the owner keys there, then declares the filter current; an owner
- *   written by any node reaches this server's replication stream, and with it
- *   the publication, before the write can be read here;
+ * - a thread subscribes to the prefix's channel on the PRIMARY (apply.lua
+ *   publishes each owner it adds a value to; Redis does not pass
+ *   publications on to replicas), THEN scans the owner keys there, then
+ *   declares the filter current.  Every update of any node runs on that
+ *   primary, so its publication is written to this node's socket in the
+ *   same event loop turn, before the updating node can have its answer (with
+ *   redis-replicas > 0 the WAIT takes more turns; with 0 the updating node
+ *   sends a PING after the script for the same effect);
  * - a worker that finds a name absent also looks whether the subscription's
  *   socket holds unread messages (poll, no round trip) or the thread is
  *   handling some: if so it reads Redis;
- * - when the subscription breaks, the filter stops being current (every name
- *   is read from Redis) until a new subscription and scan make it so again.
+ * - when the subscription breaks, or the server stops being the primary
+ *   (asked every 500 ms: a failover demotes it), the filter stops being
+ *   current (every name is read from Redis) until a new subscription and
+ *   scan on the primary make it so again.
  *
  * Deletes and expiry leave bits set: only false positives, which cost a read.
  * The filter is rebuilt (new subscription and scan) when it gets full.
+ *
+ * What remains: after a failover where the old primary stays reachable from
+ * this node but not from the Sentinels, updates on the new primary can be
+ * missed for up to 500 ms (the next ROLE check then rebuilds the filter).
  */
 
 #pragma once

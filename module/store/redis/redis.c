@@ -25,6 +25,7 @@
  * lower case, each with its length byte), binary.
  */
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,12 +692,28 @@ static int store_new(redis_store_t **out, const acme_redis_opts_t *opts)
 	return KNOT_EOK;
 }
 
+/*!
+ * hiredis writes with write(): a server that closed the connection would
+ * kill the process with SIGPIPE.  knotd ignores it already; a process that
+ * left it at the default (the tool) gets it ignored too.
+ */
+static void ignore_sigpipe(void)
+{
+	struct sigaction old;
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+		struct sigaction ign = { .sa_handler = SIG_IGN };
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGPIPE, &ign, NULL);
+	}
+}
+
 int acme_redis_open(acme_store_t **out, const acme_redis_opts_t *opts)
 {
 	if (out == NULL || opts == NULL ||
 	    (opts->prefix != NULL && !acme_redis_prefix_valid(opts->prefix))) {
 		return KNOT_EINVAL;
 	}
+	ignore_sigpipe();
 	/* A handle per opener: its log callback and connections are its own. */
 	redis_store_t *rs;
 	int ret = store_new(&rs, opts);
