@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "module/store/store.h"
-#include "tests/fuzz/knotd_stub.h"
+#include "tests/support/knotd_stub.h"
 
 static void add_values(acme_store_t *store, const char *owner, unsigned count, size_t len,
                        uint32_t lifetime)
@@ -63,22 +63,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_env_init();
+	stub_env_init();
 
 	/* The module's environment, shared through the store's registry. */
 	acme_store_t *store = NULL;
 	acme_store_opts_t opts = { .create = true, .no_purger = true };
-	if (acme_store_open(&store, fuzz_db_path(), &opts) != KNOT_EOK) {
+	if (acme_store_open(&store, stub_db_path(), &opts) != KNOT_EOK) {
 		abort();
 	}
-	add_values(store, FUZZ_ZONE_ALIAS, 2, 43, 3600);
-	add_values(store, "_acme-challenge.www.example.com." FUZZ_ZONE_ALIAS, 3, 43, 3600);
-	add_values(store, "a.b.c.d.e.f." FUZZ_ZONE_ALIAS, 1, 43, 3600);
-	add_values(store, "static." FUZZ_ZONE_ALIAS, 1, 43, 3600);
-	add_values(store, "big." FUZZ_ZONE_ALIAS, 40, 255, 3600);
-	add_values(store, "short." FUZZ_ZONE_ALIAS, 2, 43, 1);
-	add_values(store, FUZZ_ZONE_DELEG, 2, 43, 3600);
-	add_values(store, "below." FUZZ_ZONE_DELEG, 1, 10, 3600);
+	add_values(store, STUB_ZONE_ALIAS, 2, 43, 3600);
+	add_values(store, "_acme-challenge.www.example.com." STUB_ZONE_ALIAS, 3, 43, 3600);
+	add_values(store, "a.b.c.d.e.f." STUB_ZONE_ALIAS, 1, 43, 3600);
+	add_values(store, "static." STUB_ZONE_ALIAS, 1, 43, 3600);
+	add_values(store, "big." STUB_ZONE_ALIAS, 40, 255, 3600);
+	add_values(store, "short." STUB_ZONE_ALIAS, 2, 43, 1);
+	add_values(store, STUB_ZONE_DELEG, 2, 43, 3600);
+	add_values(store, "below." STUB_ZONE_DELEG, 1, 10, 3600);
 	acme_store_close(store);
 	return 0;
 }
@@ -109,18 +109,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool tcp = flags & 0x04;
 	uint16_t max = tcp ? KNOT_WIRE_MAX_PKTSIZE : sizes[(flags >> 3) & 3];
 
-	knot_pkt_t *query = fuzz_query_parse(data + 1, size - 1);
+	knot_pkt_t *query = stub_query_parse(data + 1, size - 1);
 	if (query == NULL) {
 		return 0;
 	}
 
 	knotd_qdata_t qdata;
 	knotd_qdata_params_t params;
-	fuzz_qdata_init(&qdata, &params, query, fuzz_addr(FUZZ_ADDR_OTHER), tcp);
-	knotd_mod_t *mod = fuzz_zone_mod(knot_pkt_qname(query), false);
+	stub_qdata_init(&qdata, &params, query, stub_addr(STUB_ADDR_OTHER), tcp);
+	knotd_mod_t *mod = stub_zone_mod(knot_pkt_qname(query), false);
 	/* Knot runs answer hooks for normal queries of class IN/ANY. */
 	uint16_t qclass = knot_pkt_qclass(query);
-	knot_pkt_t *reply = knot_pkt_new(NULL, max, fuzz_mm());
+	knot_pkt_t *reply = knot_pkt_new(NULL, max, stub_mm());
 	if (mod != NULL && reply != NULL && qdata.type == KNOTD_QUERY_TYPE_NORMAL &&
 	    (qclass == KNOT_CLASS_IN || qclass == KNOT_CLASS_ANY) &&
 	    knot_pkt_init_response(reply, query) == KNOT_EOK &&
@@ -145,10 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    next != KNOTD_IN_STATE_TRUNC && next != KNOTD_IN_STATE_ERROR) {
 			abort(); /* a state Knot's AUTHORITY step does not expect */
 		}
-		fuzz_check_reply(reply);
+		stub_check_reply(reply);
 	}
 	knot_pkt_free(reply);
-	fuzz_mm_reset();
-	fuzz_query_free(query);
+	stub_mm_reset();
+	stub_query_free(query);
 	return 0;
 }

@@ -32,19 +32,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/fuzz/knotd_stub.h"
+#include "tests/support/knotd_stub.h"
 
 #define WIRE_MAX	KNOT_WIRE_MAX_PKTSIZE
 #define TSIG_ROOM	512
-
-/*! Knot's layer state before the BEGIN hooks (KNOT_STATE_PRODUCE). */
-#define STATE_PRODUCE	((knotd_state_t)2)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_env_init();
+	stub_env_init();
 	return 0;
 }
 
@@ -67,7 +64,7 @@ static size_t prepare(uint8_t flags, const uint8_t *data, size_t size, uint8_t *
 		return size;
 	}
 
-	const fuzz_key_t *k = &fuzz_keys[mode == 1 ? 0 : ((flags & 0x40) ? 2 : 1)];
+	const stub_key_t *k = &stub_keys[mode == 1 ? 0 : ((flags & 0x40) ? 2 : 1)];
 	knot_dname_t *name = knot_dname_from_str_alloc(k->name);
 	knot_tsig_key_t key = {
 		.algorithm = k->algorithm,
@@ -92,27 +89,16 @@ static void read_back(const knot_dname_t *owner, bool tcp)
 		return;
 	}
 	/* Parsed back, as knotd hands it to the hooks. */
-	knot_pkt_t *parsed = knot_pkt_new(query->wire, query->size, NULL);
-	if (knot_pkt_parse(parsed, 0) != KNOT_EOK) {
+	knot_pkt_t *parsed = stub_query_parse(query->wire, query->size);
+	if (parsed == NULL) {
 		abort();
 	}
-	knotd_mod_t *mod = fuzz_zone_mod(knot_pkt_qname(parsed), false);
-	knot_pkt_t *reply = knot_pkt_new(NULL, tcp ? KNOT_WIRE_MAX_PKTSIZE : 1232, fuzz_mm());
-	if (mod != NULL && reply != NULL && knot_pkt_init_response(reply, parsed) == KNOT_EOK &&
-	    knot_pkt_begin(reply, KNOT_ANSWER) == KNOT_EOK) {
-		knotd_qdata_t qdata;
-		knotd_qdata_params_t params;
-		fuzz_qdata_init(&qdata, &params, parsed, fuzz_addr(FUZZ_ADDR_OTHER), tcp);
-		qdata.name = knot_pkt_qname(parsed);
-		knotd_in_state_t state = mod->answer(KNOTD_IN_STATE_MISS, reply, &qdata, mod);
-		if (state == KNOTD_IN_STATE_TRUNC && tcp) {
-			abort(); /* TC only over UDP */
-		}
-		fuzz_check_reply(reply);
-	}
-	knot_pkt_free(reply);
-	fuzz_mm_reset();
-	knot_pkt_free(parsed);
+	knotd_qdata_t qdata;
+	knotd_qdata_params_t params;
+	(void)stub_run_answer(parsed, KNOTD_IN_STATE_MISS, tcp, tcp ? KNOT_WIRE_MAX_PKTSIZE : 1232,
+	                      &qdata, &params, NULL);
+	stub_mm_reset();
+	stub_query_free(parsed);
 	knot_pkt_free(query);
 }
 
@@ -130,42 +116,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* knotd's handlers parse first; a failed parse never reaches the hooks. */
-	knot_pkt_t *query = fuzz_query_parse(buf, len);
+	knot_pkt_t *query = stub_query_parse(buf, len);
 	if (query == NULL) {
 		return 0;
 	}
 
 	knotd_qdata_t qdata;
 	knotd_qdata_params_t params;
-	fuzz_qdata_init(&qdata, &params, query, fuzz_addr((flags >> 2) & 3), tcp);
-	knotd_mod_t *mod = fuzz_zone_mod(knot_pkt_qname(query),
-	                                 qdata.type == KNOTD_QUERY_TYPE_UPDATE);
+	knotd_state_t state = stub_run_begin(query, stub_addr((flags >> 2) & 3), tcp,
+	                                     &qdata, &params, NULL);
+	const knot_pktsection_t *upd = knot_pkt_section(query, KNOT_AUTHORITY);
+	bool read = (flags & 0x20) && state == KNOTD_STATE_DONE && upd->count > 0;
 	knot_dname_storage_t owner;
-	bool read = false;
-	knot_pkt_t *reply = knot_pkt_new(NULL, tcp ? KNOT_WIRE_MAX_PKTSIZE : 1232, fuzz_mm());
-	if (mod != NULL && reply != NULL && knot_pkt_init_response(reply, query) == KNOT_EOK) {
-		knotd_state_t state = mod->begin(STATE_PRODUCE, reply, &qdata, mod);
-		if (state == KNOTD_STATE_FAIL || state == KNOTD_STATE_DONE) {
-			if (state == KNOTD_STATE_FAIL) {
-				/* process_query_err(): the reply starts over. */
-				(void)knot_pkt_init_response(reply, query);
-			}
-			fuzz_finish_reply(reply, &qdata);
-		} else if (state != STATE_PRODUCE) {
-			abort(); /* the hook returns the state, DONE or FAIL */
-		}
-
-		const knot_pktsection_t *upd = knot_pkt_section(query, KNOT_AUTHORITY);
-		read = (flags & 0x20) && state == KNOTD_STATE_DONE && upd->count > 0;
-		if (read) {
-			knot_dname_copy_lower(owner, knot_pkt_rr(upd, 0)->owner);
-		}
+	if (read) {
+		knot_dname_copy_lower(owner, knot_pkt_rr(upd, 0)->owner);
 	}
-	knot_pkt_free(reply);
-	fuzz_mm_reset();
+	stub_mm_reset();
 	if (read) {
 		read_back(owner, tcp);
 	}
-	fuzz_query_free(query);
+	stub_query_free(query);
 	return 0;
 }

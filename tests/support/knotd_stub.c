@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief For fuzzing only: knotd_* functions over a fixed configuration.
+ * \brief For tests only: knotd_* functions over a fixed configuration.
  *
  * The configuration, as it would read in knot.conf:
  *
@@ -47,7 +47,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tests/fuzz/knotd_stub.h"
+#include "tests/support/knotd_stub.h"
 
 extern const knotd_mod_api_t knotd_mod_api;
 
@@ -66,7 +66,7 @@ static const uint8_t k3_secret[] = {
 	0xc3, 0xb0, 0x1a, 0x7b, 0xdd, 0x08, 0xf4, 0x2c, 0xf1, 0xf0, 0xb7, 0xb6, 0x92, 0x1c, 0x50, 0xa2,
 };
 
-const fuzz_key_t fuzz_keys[3] = {
+const stub_key_t stub_keys[3] = {
 	{ "k1.", DNSSEC_TSIG_HMAC_SHA256, k1_secret, sizeof(k1_secret) },
 	{ "k2.", DNSSEC_TSIG_HMAC_SHA512, k2_secret, sizeof(k2_secret) },
 	{ "k3.", DNSSEC_TSIG_HMAC_SHA256, k3_secret, sizeof(k3_secret) },
@@ -137,9 +137,9 @@ static const setting_t settings_zone[2][4] = {
 /* Environment. */
 
 static knotd_mod_t mods[2];
-static const char *zone_names[2] = { FUZZ_ZONE_ALIAS, FUZZ_ZONE_DELEG };
+static const char *zone_names[2] = { STUB_ZONE_ALIAS, STUB_ZONE_DELEG };
 static knot_rrset_t apex_soa[2], apex_ns[2];
-static struct sockaddr_storage addrs[FUZZ_ADDR_COUNT];
+static struct sockaddr_storage addrs[STUB_ADDR_COUNT];
 
 struct knotd_qdata_extra {
 	const knot_dname_t *zone;
@@ -229,7 +229,7 @@ static const fake_acl_t *acl_get(const knotd_conf_t *id)
 
 static knotd_conf_t acl_item(const yp_name_t *item, const knotd_conf_t *id)
 {
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { .count = 0 };
 	const fake_acl_t *acl = acl_get(id);
 	if (acl == NULL) {
 		return out;
@@ -286,7 +286,7 @@ static knotd_conf_t acl_item(const yp_name_t *item, const knotd_conf_t *id)
 
 static knotd_conf_t remote_item(const yp_name_t *item, const knotd_conf_t *id)
 {
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { .count = 0 };
 	for (size_t i = 0; i < sizeof(remotes) / sizeof(remotes[0]); i++) {
 		if (!id_is(id, remotes[i].id)) {
 			continue;
@@ -309,7 +309,7 @@ static knotd_conf_t remote_item(const yp_name_t *item, const knotd_conf_t *id)
 
 static knotd_conf_t remotes_item(const yp_name_t *item, const knotd_conf_t *id)
 {
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { .count = 0 };
 	for (size_t i = 0; i < sizeof(remote_groups) / sizeof(remote_groups[0]); i++) {
 		if (id_is(id, remote_groups[i].id) && name_is(item, "remote")) {
 			out.multi = multi(2);
@@ -323,20 +323,20 @@ static knotd_conf_t remotes_item(const yp_name_t *item, const knotd_conf_t *id)
 
 static knotd_conf_t key_item(const yp_name_t *item, const knotd_conf_t *id)
 {
-	knotd_conf_t out = { { 0 } };
-	for (size_t i = 0; i < sizeof(fuzz_keys) / sizeof(fuzz_keys[0]); i++) {
-		const knot_dname_t *name = dname(fuzz_keys[i].name);
+	knotd_conf_t out = { .count = 0 };
+	for (size_t i = 0; i < sizeof(stub_keys) / sizeof(stub_keys[0]); i++) {
+		const knot_dname_t *name = dname(stub_keys[i].name);
 		if (id == NULL || id->single.data == NULL ||
 		    id->single.data_len != knot_dname_size(name) ||
 		    !knot_dname_is_equal(id->single.data, name)) {
 			continue;
 		}
 		if (name_is(item, "algorithm")) {
-			out.single.option = fuzz_keys[i].algorithm;
+			out.single.option = stub_keys[i].algorithm;
 			out.count = 1;
 		} else if (name_is(item, "secret")) {
-			out.single.data = fuzz_keys[i].secret;
-			out.single.data_len = fuzz_keys[i].secret_len;
+			out.single.data = stub_keys[i].secret;
+			out.single.data_len = stub_keys[i].secret_len;
 			out.count = 1;
 		}
 	}
@@ -348,7 +348,7 @@ static knotd_conf_t key_item(const yp_name_t *item, const knotd_conf_t *id)
 knotd_conf_t knotd_conf(knotd_mod_t *mod, const yp_name_t *section_name,
                         const yp_name_t *item_name, const knotd_conf_t *id)
 {
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { .count = 0 };
 	if (mod == NULL || section_name == NULL || item_name == NULL) {
 		return out;
 	}
@@ -372,7 +372,7 @@ knotd_conf_t knotd_conf(knotd_mod_t *mod, const yp_name_t *section_name,
 
 knotd_conf_t knotd_conf_mod(knotd_mod_t *mod, const yp_name_t *item_name)
 {
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { .count = 0 };
 	if (name_is(item_name, "database")) {
 		out.single.string = mod->database;
 		out.count = 1;
@@ -411,7 +411,7 @@ knotd_conf_t knotd_conf_zone(knotd_mod_t *mod, const yp_name_t *item_name,
 {
 	(void)mod;
 	(void)zone;
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { .count = 0 };
 	if (name_is(item_name, "acl")) {
 		size_t n = sizeof(acls) / sizeof(acls[0]);
 		out.multi = multi(n);
@@ -427,7 +427,7 @@ knotd_conf_t knotd_conf_check_item(knotd_conf_check_args_t *args, const yp_name_
 {
 	(void)args;
 	(void)item_name;
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { .count = 0 };
 	return out;
 }
 
@@ -478,15 +478,36 @@ unsigned knotd_mod_threads(knotd_mod_t *mod)
 	return 4;
 }
 
+/*! The last log lines, for stub_log_find(). */
+#define LOG_LINES	64
+static char log_lines[LOG_LINES][1024];
+static size_t log_count;
+
+void stub_log_clear(void)
+{
+	log_count = 0;
+}
+
+const char *stub_log_find(const char *text)
+{
+	size_t first = log_count > LOG_LINES ? log_count - LOG_LINES : 0;
+	for (size_t i = first; i < log_count; i++) {
+		if (strstr(log_lines[i % LOG_LINES], text) != NULL) {
+			return log_lines[i % LOG_LINES];
+		}
+	}
+	return NULL;
+}
+
 void knotd_mod_vlog(knotd_mod_t *mod, int priority, const char *fmt, va_list args)
 {
 	(void)mod;
 	/* Always formatted, so that format and argument bugs show. */
-	char buf[1024];
-	vsnprintf(buf, sizeof(buf), fmt, args);
+	char *buf = log_lines[log_count++ % LOG_LINES];
+	vsnprintf(buf, sizeof(log_lines[0]), fmt, args);
 	static int verbose = -1;
 	if (verbose < 0) {
-		verbose = getenv("FUZZ_LOG") != NULL;
+		verbose = getenv("STUB_LOG") != NULL;
 	}
 	if (verbose) {
 		fprintf(stderr, "log[%d]: %s\n", priority, buf);
@@ -591,12 +612,12 @@ static void *pool_alloc(void *ctx, size_t len)
 
 static knot_mm_t query_mm = { .alloc = pool_alloc, .free = NULL };
 
-knot_mm_t *fuzz_mm(void)
+knot_mm_t *stub_mm(void)
 {
 	return &query_mm;
 }
 
-void fuzz_mm_reset(void)
+void stub_mm_reset(void)
 {
 	for (size_t i = 0; i < pool_count; i++) {
 		free(pool[i]);
@@ -646,9 +667,9 @@ static void env_cleanup(void)
 		knot_rdataset_clear(&apex_ns[i].rrs, NULL);
 		knot_dname_free(mods[i].zone, NULL);
 	}
-	fuzz_mm_reset();
+	stub_mm_reset();
 	free(pool);
-	if (db_dir[0] != '\0' && getenv("FUZZ_KEEP") == NULL) {
+	if (db_dir[0] != '\0' && getenv("STUB_KEEP") == NULL) {
 		nftw(db_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
 }
@@ -661,7 +682,7 @@ static void addr_init(unsigned idx, const char *str)
 	inet_pton(AF_INET, str, &sa->sin_addr);
 }
 
-void fuzz_env_init(void)
+void stub_env_init(void)
 {
 	static bool done = false;
 	if (done) {
@@ -670,7 +691,7 @@ void fuzz_env_init(void)
 	done = true;
 
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	snprintf(db_dir, sizeof(db_dir), "%.40s/knot-acme-fuzz-XXXXXX", tmp);
+	snprintf(db_dir, sizeof(db_dir), "%.40s/knot-acme-stub-XXXXXX", tmp);
 	if (mkdtemp(db_dir) == NULL) {
 		perror("mkdtemp");
 		abort();
@@ -678,10 +699,10 @@ void fuzz_env_init(void)
 	snprintf(db_path, sizeof(db_path), "%s/acme", db_dir);
 	atexit(env_cleanup);
 
-	addr_init(FUZZ_ADDR_LOCAL, "127.0.0.1");
-	addr_init(FUZZ_ADDR_DENIED, "192.0.2.66");
-	addr_init(FUZZ_ADDR_REMOTE, "198.51.100.1");
-	addr_init(FUZZ_ADDR_OTHER, "203.0.113.9");
+	addr_init(STUB_ADDR_LOCAL, "127.0.0.1");
+	addr_init(STUB_ADDR_DENIED, "192.0.2.66");
+	addr_init(STUB_ADDR_REMOTE, "198.51.100.1");
+	addr_init(STUB_ADDR_OTHER, "203.0.113.9");
 
 	for (int i = 0; i < 2; i++) {
 		mods[i].zone = knot_dname_from_str_alloc(zone_names[i]);
@@ -695,12 +716,12 @@ void fuzz_env_init(void)
 	}
 }
 
-const char *fuzz_db_path(void)
+const char *stub_db_path(void)
 {
 	return db_path;
 }
 
-knotd_mod_t *fuzz_zone_mod(const knot_dname_t *qname, bool exact)
+knotd_mod_t *stub_zone_mod(const knot_dname_t *qname, bool exact)
 {
 	knotd_mod_t *best = NULL;
 	int best_labels = -1;
@@ -724,9 +745,9 @@ knotd_mod_t *fuzz_zone_mod(const knot_dname_t *qname, bool exact)
 	return best;
 }
 
-const struct sockaddr_storage *fuzz_addr(unsigned idx)
+const struct sockaddr_storage *stub_addr(unsigned idx)
 {
-	return &addrs[idx % FUZZ_ADDR_COUNT];
+	return &addrs[idx % STUB_ADDR_COUNT];
 }
 
 static knotd_query_type_t query_type(const knot_pkt_t *query)
@@ -744,7 +765,7 @@ static knotd_query_type_t query_type(const knot_pkt_t *query)
 	}
 }
 
-knot_pkt_t *fuzz_query_parse(const uint8_t *data, size_t len)
+knot_pkt_t *stub_query_parse(const uint8_t *data, size_t len)
 {
 	uint8_t *wire = malloc(len);
 	knot_pkt_t *query = (wire != NULL) ? knot_pkt_new(wire, len, NULL) : NULL;
@@ -755,13 +776,13 @@ knot_pkt_t *fuzz_query_parse(const uint8_t *data, size_t len)
 	memcpy(wire, data, len);
 	if (knot_pkt_parse(query, 0) != KNOT_EOK || knot_wire_get_qr(query->wire) ||
 	    knot_pkt_qname(query) == NULL) {
-		fuzz_query_free(query);
+		stub_query_free(query);
 		return NULL;
 	}
 	return query;
 }
 
-void fuzz_query_free(knot_pkt_t *query)
+void stub_query_free(knot_pkt_t *query)
 {
 	if (query != NULL) {
 		uint8_t *wire = query->wire;
@@ -770,7 +791,7 @@ void fuzz_query_free(knot_pkt_t *query)
 	}
 }
 
-void fuzz_check_reply(const knot_pkt_t *reply)
+void stub_check_reply(const knot_pkt_t *reply)
 {
 	knot_pkt_t *check = knot_pkt_new(reply->wire, reply->size, NULL);
 	if (check == NULL || knot_pkt_parse(check, 0) != KNOT_EOK) {
@@ -779,7 +800,7 @@ void fuzz_check_reply(const knot_pkt_t *reply)
 	knot_pkt_free(check);
 }
 
-void fuzz_qdata_init(knotd_qdata_t *qdata, knotd_qdata_params_t *params, knot_pkt_t *query,
+void stub_qdata_init(knotd_qdata_t *qdata, knotd_qdata_params_t *params, knot_pkt_t *query,
                      const struct sockaddr_storage *remote, bool tcp)
 {
 	memset(params, 0, sizeof(*params));
@@ -795,11 +816,11 @@ void fuzz_qdata_init(knotd_qdata_t *qdata, knotd_qdata_params_t *params, knot_pk
 	qdata->params = params;
 	qdata->rcode_ede = KNOT_EDNS_EDE_NONE;
 	qdata->extra = &qdata_extra;
-	knotd_mod_t *mod = fuzz_zone_mod(knot_pkt_qname(query), qdata->type == KNOTD_QUERY_TYPE_UPDATE);
+	knotd_mod_t *mod = stub_zone_mod(knot_pkt_qname(query), qdata->type == KNOTD_QUERY_TYPE_UPDATE);
 	qdata_extra.zone = mod != NULL ? mod->zone : NULL;
 }
 
-void fuzz_finish_reply(knot_pkt_t *reply, knotd_qdata_t *qdata)
+void stub_finish_reply(knot_pkt_t *reply, knotd_qdata_t *qdata)
 {
 	knot_wire_set_rcode(reply->wire, KNOT_EDNS_RCODE_LO(qdata->rcode));
 	if (reply->current != KNOT_ADDITIONAL) {
@@ -824,4 +845,66 @@ void fuzz_finish_reply(knot_pkt_t *reply, knotd_qdata_t *qdata)
 		(void)knot_tsig_add(reply->wire, &reply->size, reply->max_size,
 		                    qdata->rcode_tsig, qdata->query->tsig_rr);
 	}
+}
+
+/*! Gives the caller the reply it asked for (\a reply not NULL), or frees it. */
+static void hand_out(knot_pkt_t *out, knot_pkt_t **reply)
+{
+	if (reply != NULL) {
+		*reply = out;
+	} else {
+		knot_pkt_free(out);
+	}
+}
+
+knotd_state_t stub_run_begin(knot_pkt_t *query, const struct sockaddr_storage *remote,
+                             bool tcp, knotd_qdata_t *qdata, knotd_qdata_params_t *params,
+                             knot_pkt_t **reply)
+{
+	stub_qdata_init(qdata, params, query, remote, tcp);
+	knotd_mod_t *mod = stub_zone_mod(knot_pkt_qname(query),
+	                                 qdata->type == KNOTD_QUERY_TYPE_UPDATE);
+	knot_pkt_t *out = knot_pkt_new(NULL, tcp ? KNOT_WIRE_MAX_PKTSIZE : 1232, stub_mm());
+	knotd_state_t state = STUB_STATE_PRODUCE;
+	if (mod != NULL && out != NULL && knot_pkt_init_response(out, query) == KNOT_EOK) {
+		state = mod->begin(STUB_STATE_PRODUCE, out, qdata, mod);
+		if (state == KNOTD_STATE_FAIL || state == KNOTD_STATE_DONE) {
+			if (state == KNOTD_STATE_FAIL) {
+				/* process_query_err(): the reply starts over. */
+				(void)knot_pkt_init_response(out, query);
+			}
+			stub_finish_reply(out, qdata);
+		} else if (state != STUB_STATE_PRODUCE) {
+			abort(); /* the hook returns the state, DONE or FAIL */
+		}
+	} else {
+		knot_pkt_free(out);
+		out = NULL;
+	}
+	hand_out(out, reply);
+	return state;
+}
+
+knotd_in_state_t stub_run_answer(knot_pkt_t *query, knotd_in_state_t state, bool tcp,
+                                 size_t reply_max, knotd_qdata_t *qdata,
+                                 knotd_qdata_params_t *params, knot_pkt_t **reply)
+{
+	stub_qdata_init(qdata, params, query, stub_addr(STUB_ADDR_OTHER), tcp);
+	knotd_mod_t *mod = stub_zone_mod(knot_pkt_qname(query), false);
+	knot_pkt_t *out = knot_pkt_new(NULL, reply_max, stub_mm());
+	knotd_in_state_t next = state;
+	if (mod != NULL && out != NULL && knot_pkt_init_response(out, query) == KNOT_EOK &&
+	    knot_pkt_begin(out, KNOT_ANSWER) == KNOT_EOK) {
+		qdata->name = knot_pkt_qname(query);
+		next = mod->answer(state, out, qdata, mod);
+		if (next == KNOTD_IN_STATE_TRUNC && tcp) {
+			abort(); /* TC only over UDP */
+		}
+		stub_check_reply(out);
+	} else {
+		knot_pkt_free(out);
+		out = NULL;
+	}
+	hand_out(out, reply);
+	return next;
 }
