@@ -42,6 +42,7 @@
 #include "module/tool/cli.h"
 #include "module/tool/conf.h"
 #include "module/tool/knotc.h"
+#include "module/tool/check.h"
 #include "module/tool/register.h"
 
 #ifndef PACKAGE_VERSION
@@ -114,6 +115,7 @@ static void print_help(void)
 "  " PROGRAM_NAME " [SOURCE] purge\n"
 "  " PROGRAM_NAME " [SOURCE] register NAME (--alias ZONE | --delegate --ns NS...)\n"
 "  " PROGRAM_NAME " [SOURCE] unregister NAME\n"
+"  " PROGRAM_NAME " [SOURCE] check NAME [--resolver ADDR] [--key KEY] [--probe]\n"
 "  " PROGRAM_NAME " --help | --version\n"
 "\n"
 "Edit the ACME DNS-01 challenge store that knotd's mod-acme serves.\n"
@@ -140,6 +142,8 @@ static void print_help(void)
 "                            zone; prints the record for the main zone and\n"
 "                            ACME client configurations (register --help).\n"
 "  unregister NAME           Remove what register added for NAME.\n"
+"  check NAME ...            Say whether a CA would see NAME's challenge value\n"
+"                            here, and what is wrong if not (check --help).\n"
 "\n"
 "Source (as knotc; without one, knotc's default: the configuration database\n"
 "%s if it exists, else %s):\n"
@@ -292,6 +296,7 @@ static int parse_args(int argc, char *argv[], params_t *p)
 	} SUBCOMMANDS[] = {
 		{ "register", tool_register },
 		{ "unregister", tool_unregister },
+		{ "check", tool_check },
 	};
 	for (size_t j = 0; j < sizeof(SUBCOMMANDS) / sizeof(SUBCOMMANDS[0]); j++) {
 		if (strcmp(name, SUBCOMMANDS[j].name) == 0) {
