@@ -26,7 +26,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "module/store/store.h"
+#include "module/common/clock.h"
+#include "module/store/lmdb/lmdb.h"
 #include "module/dns/value.h"
 
 static uint64_t splitmix(uint64_t x)
@@ -103,8 +104,8 @@ int main(int argc, char **argv)
 	}
 
 	acme_store_t *store;
-	acme_store_opts_t opts = { .map_size = map_size, .create = true, .no_purger = true };
-	int ret = acme_store_open(&store, dir, &opts);
+	acme_lmdb_opts_t opts = { .map_size = map_size, .create = true, .no_purger = true };
+	int ret = acme_lmdb_open(&store, dir, &opts);
 	if (ret != KNOT_EOK) {
 		fprintf(stderr, "populate: cannot open %s: %s\n", dir, knot_strerror(ret));
 		return 1;
@@ -143,8 +144,8 @@ int main(int argc, char **argv)
 				.ttl = ttl,
 			};
 		}
-		acme_result_t res;
-		ret = acme_store_apply(store, ops, n, &policy, now, NULL, NULL, &res);
+		acme_update_t update = { .ops = ops, .op_count = n, .policy = &policy, .now = now };
+		ret = acme_store_apply(store, &update);
 		if (ret != KNOT_EOK) {
 			fprintf(stderr, "populate: apply failed after %" PRIu64 " values: %s\n",
 			        done, knot_strerror(ret));

@@ -58,7 +58,7 @@ static const yp_item_t acme_conf[] = {
 	{ MOD_MAX_RECORDS, YP_TINT,  YP_VINT = { 1, 1000, ACME_MAX_RECORDS_DEFAULT } },
 	{ MOD_STRICT,      YP_TBOOL, YP_VBOOL = { ACME_STRICT_DEFAULT } },
 	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 1048576, INT64_MAX,
-	                                         ACME_STORE_MAP_SIZE_DEFAULT, YP_SSIZE } },
+	                                         ACME_LMDB_MAP_SIZE_DEFAULT, YP_SSIZE } },
 	{ MOD_DB_MODE,     YP_TOPT,  YP_VOPT = { db_modes, DB_MODE_ROBUST } },
 	{ MOD_REPLAY,      YP_TINT,  YP_VINT = { 0, 1 << 24, ACME_REPLAY_DEFAULT } },
 	{ MOD_MAX_RRS,     YP_TINT,  YP_VINT = { 1, UINT16_MAX, 100 } },
@@ -188,12 +188,12 @@ static int acme_load(knotd_mod_t *mod)
 		ctx_free(ctx);
 		return ret;
 	}
-	acme_store_opts_t opts = {
+	acme_lmdb_opts_t opts = {
 		.map_size = knotd_conf_mod(mod, MOD_MAP_SIZE).single.integer,
 		.create = true,
 		.asynchronous = knotd_conf_mod(mod, MOD_DB_MODE).single.option == DB_MODE_ASYNC,
 	};
-	ret = acme_store_open(&ctx->store, path, &opts);
+	ret = acme_lmdb_open(&ctx->store, path, &opts);
 	if (ret != KNOT_EOK) {
 		knotd_mod_log(mod, LOG_ERR, "failed to open database '%s' (%s)", path,
 		              ret == KNOT_ENOTSUP ? "written by another version of mod-acme" :

@@ -20,7 +20,7 @@
 #include <knot/module.h>
 
 #include "module/dns/replay.h"
-#include "module/store/store.h"
+#include "module/store/lmdb/lmdb.h"
 
 /*! Statistics counters (`knotc zone-stats ZONE mod-acme`). */
 enum {

@@ -9,19 +9,22 @@
 /*!
  * \file
  *
- * \brief The clock of value lifetimes, for the answer and update paths and
- *        the tool.
+ * \brief The clock of value lifetimes, for the answer and update paths, the
+ *        store backends and the tool.
  */
 
 #pragma once
 
 #include <stdint.h>
+#include <time.h>
 
 /*!
  * Wall-clock time in milliseconds since the epoch (CLOCK_REALTIME):
  * lifetimes survive restarts, so they are kept in wall-clock time.
- *
- * Defined with the store (module/store/store.c) until the store split gives
- * it a file here.
  */
-uint64_t acme_now_ms(void);
+static inline uint64_t acme_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -12,13 +12,27 @@
 #include "module/dns/ddns.h"
 #include "module/dns/value.h"
 
-/*! Error carried out of the store transaction with its rcode. */
-#define DDNS_EREFUSED	KNOT_EDENIED
+/*! RRsets of value-dependent prerequisites, merged by owner and type. */
+typedef struct {
+	knot_rrset_t *sets;
+	size_t count;
+} prereq_sets_t;
 
+/*!
+ * Prerequisites of one UPDATE as the store sees them, with what to answer
+ * when one does not hold, and the first check that failed without the store.
+ */
 typedef struct {
 	acme_ddns_t *ddns;
-	uint16_t rcode;
-} check_ctx_t;
+	acme_prereq_t *list;        /*!< For the store, in the order Knot checks them. */
+	uint16_t *rcodes;           /*!< Rcode when list[i] does not hold. */
+	const char **reasons;
+	size_t count;
+	acme_rdata_t *rdata;        /*!< Values of the TXT_EQUALS prerequisites. */
+	size_t rdata_used;
+	prereq_sets_t sets;         /*!< Class IN prerequisites (own the values). */
+	uint16_t rcode;             /*!< First failure known without the store. */
+} prereqs_t;
 
 /*! Owner within the zone, whatever the owner's letter case. */
 static bool in_zone(const knot_dname_t *owner, const knot_dname_t *zone)
@@ -33,23 +47,23 @@ static bool rr_empty(const knot_rrset_t *rr)
 	return rr->rrs.count == 0 || (rr->rrs.count == 1 && rr->rrs.rdata->len == 0);
 }
 
-static int fail(check_ctx_t *c, uint16_t rcode, const char *reason,
-                const knot_dname_t *owner)
+/*! A failure known without the store; the checks stop at it. */
+static int fail(prereqs_t *p, uint16_t rcode, const char *reason, const knot_dname_t *owner)
 {
-	c->rcode = rcode;
-	c->ddns->reason = reason;
-	c->ddns->reason_owner = owner;
-	return DDNS_EREFUSED;
+	p->rcode = rcode;
+	p->ddns->reason = reason;
+	p->ddns->reason_owner = owner;
+	return KNOT_EDENIED;
 }
 
-/*! Collects live TXT rdata of an owner into an rdataset. */
-static int collect_rdata(const acme_value_t *value, void *arg)
+/*! A prerequisite the store decides; \a rcode if it does not hold. */
+static void store_prereq(prereqs_t *p, acme_prereq_t prereq, uint16_t rcode,
+                         const char *reason)
 {
-	knot_rdataset_t *rrs = arg;
-	uint8_t buf[ACME_STORE_RDATA_MAX + 4] __attribute__((aligned(2)));
-	knot_rdata_t *rd = (knot_rdata_t *)buf;
-	knot_rdata_init(rd, value->rdata_len, value->rdata);
-	return knot_rdataset_add(rrs, rd, NULL);
+	p->list[p->count] = prereq;
+	p->rcodes[p->count] = rcode;
+	p->reasons[p->count] = reason;
+	p->count++;
 }
 
 static knot_rrset_t zone_rrset(acme_ddns_t *ddns, const knot_dname_t *owner, uint16_t type)
@@ -61,58 +75,6 @@ static knot_rrset_t zone_rrset(acme_ddns_t *ddns, const knot_dname_t *owner, uin
 	}
 	return rr;
 }
-
-/*! RRset of \a owner and \a type: zone data, plus live values for TXT. */
-static int current_rdataset(acme_txn_t *txn, acme_ddns_t *ddns, const knot_dname_t *owner,
-                            uint16_t type, uint64_t now, knot_rdataset_t *out)
-{
-	knot_rdataset_init(out);
-	knot_rrset_t zone = zone_rrset(ddns, owner, type);
-	int ret = knot_rdataset_merge(out, &zone.rrs, NULL);
-	if (ret == KNOT_EOK && type == KNOT_RRTYPE_TXT) {
-		ret = acme_txn_read(txn, owner, now, collect_rdata, out, NULL);
-	}
-	if (ret < 0) {
-		knot_rdataset_clear(out, NULL);
-		return ret;
-	}
-	return KNOT_EOK;
-}
-
-/*! Whether a name owns any record: live values or zone data (e.g. the apex). */
-static int name_in_use(acme_txn_t *txn, acme_ddns_t *ddns, const knot_dname_t *owner,
-                       uint64_t now, bool *in_use)
-{
-	int ret = acme_txn_read(txn, owner, now, NULL, NULL, NULL);
-	if (ret < 0) {
-		return ret;
-	}
-	knot_rrset_t zone = zone_rrset(ddns, owner, KNOT_RRTYPE_ANY);
-	*in_use = ret > 0 || !knot_rrset_empty(&zone);
-	return KNOT_EOK;
-}
-
-/*! Whether an RRset of \a type exists at \a owner. */
-static int type_exists(acme_txn_t *txn, acme_ddns_t *ddns, const knot_dname_t *owner,
-                       uint16_t type, uint64_t now, bool *exists)
-{
-	knot_rrset_t zone = zone_rrset(ddns, owner, type);
-	*exists = !knot_rrset_empty(&zone);
-	if (!*exists && type == KNOT_RRTYPE_TXT) {
-		int ret = acme_txn_read(txn, owner, now, NULL, NULL, NULL);
-		if (ret < 0) {
-			return ret;
-		}
-		*exists = ret > 0;
-	}
-	return KNOT_EOK;
-}
-
-/*! RRsets of value-dependent prerequisites, merged by owner and type. */
-typedef struct {
-	knot_rrset_t *sets;
-	size_t count;
-} prereq_sets_t;
 
 static int prereq_sets_add(prereq_sets_t *p, const knot_rrset_t *rr)
 {
@@ -141,130 +103,169 @@ static void prereq_sets_clear(prereq_sets_t *p)
 	free(p->sets);
 }
 
-/*! One prerequisite (RFC 2136 2.4, 3.2), checked in message order. */
-static int check_prereq(check_ctx_t *c, acme_txn_t *txn, const knot_rrset_t *rr,
-                        uint64_t now, prereq_sets_t *sets)
+/*!
+ * One prerequisite (RFC 2136 2.4, 3.2), in message order.  What the zone
+ * holds (the apex SOA and NS) is folded in here; what is left for the store
+ * is a NAME_IN_USE or NAME_UNUSED about the owner's live values (the store
+ * holds only TXT).  RRsets with values are collected for later.
+ */
+static int check_prereq(prereqs_t *p, const knot_rrset_t *rr, prereq_sets_t *sets)
 {
-	acme_ddns_t *d = c->ddns;
+	acme_ddns_t *d = p->ddns;
 	if (rr->ttl != 0) {
-		return fail(c, KNOT_RCODE_FORMERR, "prerequisite with non-zero TTL", rr->owner);
+		return fail(p, KNOT_RCODE_FORMERR, "prerequisite with non-zero TTL", rr->owner);
 	}
 	if (!in_zone(rr->owner, d->zone)) {
-		return fail(c, KNOT_RCODE_NOTZONE, "prerequisite outside the zone", rr->owner);
+		return fail(p, KNOT_RCODE_NOTZONE, "prerequisite outside the zone", rr->owner);
 	}
 
-	bool yes = false;
-	int ret;
+	bool name = (rr->type == KNOT_RRTYPE_ANY);
 	switch (rr->rclass) {
 	case KNOT_CLASS_ANY:
 	case KNOT_CLASS_NONE:
 		if (!rr_empty(rr)) {
-			return fail(c, KNOT_RCODE_FORMERR, "prerequisite with data", rr->owner);
+			return fail(p, KNOT_RCODE_FORMERR, "prerequisite with data", rr->owner);
 		}
-		ret = (rr->type == KNOT_RRTYPE_ANY) ?
-		      name_in_use(txn, d, rr->owner, now, &yes) :
-		      type_exists(txn, d, rr->owner, rr->type, now, &yes);
-		if (ret != KNOT_EOK) {
-			return ret;
-		}
-		if (rr->rclass == KNOT_CLASS_ANY && !yes) {
-			return (rr->type == KNOT_RRTYPE_ANY) ?
-			       fail(c, KNOT_RCODE_NXDOMAIN, "name not in use", rr->owner) :
-			       fail(c, KNOT_RCODE_NXRRSET, "RRset does not exist", rr->owner);
-		}
-		if (rr->rclass == KNOT_CLASS_NONE && yes) {
-			return (rr->type == KNOT_RRTYPE_ANY) ?
-			       fail(c, KNOT_RCODE_YXDOMAIN, "name in use", rr->owner) :
-			       fail(c, KNOT_RCODE_YXRRSET, "RRset exists", rr->owner);
-		}
-		return KNOT_EOK;
+		break;
 	case KNOT_CLASS_IN:
 		return prereq_sets_add(sets, rr);
 	default:
-		return fail(c, KNOT_RCODE_FORMERR, "prerequisite of unknown class", rr->owner);
+		return fail(p, KNOT_RCODE_FORMERR, "prerequisite of unknown class", rr->owner);
 	}
-}
 
-/*! Value-dependent prerequisites: each RRset must exist exactly. */
-static int check_prereq_sets(check_ctx_t *c, acme_txn_t *txn, const prereq_sets_t *sets,
-                             uint64_t now)
-{
-	for (size_t i = 0; i < sets->count; i++) {
-		const knot_rrset_t *want = &sets->sets[i];
-		knot_rdataset_t have;
-		int ret = current_rdataset(txn, c->ddns, want->owner, want->type, now, &have);
-		if (ret != KNOT_EOK) {
-			return ret;
+	knot_rrset_t zone = zone_rrset(d, rr->owner, rr->type);
+	bool in_zone_data = !knot_rrset_empty(&zone);
+	bool in_store = name || rr->type == KNOT_RRTYPE_TXT;
+	acme_prereq_t prereq = { .owner = rr->owner };
+	if (rr->rclass == KNOT_CLASS_ANY) {
+		uint16_t rcode = name ? KNOT_RCODE_NXDOMAIN : KNOT_RCODE_NXRRSET;
+		const char *reason = name ? "name not in use" : "RRset does not exist";
+		if (in_zone_data) {
+			return KNOT_EOK;
+		} else if (!in_store) {
+			return fail(p, rcode, reason, rr->owner);
 		}
-		bool equal = knot_rdataset_eq(&have, &want->rrs);
-		knot_rdataset_clear(&have, NULL);
-		if (!equal) {
-			return fail(c, KNOT_RCODE_NXRRSET, "RRset differs", want->owner);
+		prereq.type = ACME_PREREQ_NAME_IN_USE;
+		store_prereq(p, prereq, rcode, reason);
+	} else {
+		uint16_t rcode = name ? KNOT_RCODE_YXDOMAIN : KNOT_RCODE_YXRRSET;
+		const char *reason = name ? "name in use" : "RRset exists";
+		if (in_zone_data) {
+			return fail(p, rcode, reason, rr->owner);
+		} else if (!in_store) {
+			return KNOT_EOK;
 		}
+		prereq.type = ACME_PREREQ_NAME_UNUSED;
+		store_prereq(p, prereq, rcode, reason);
 	}
 	return KNOT_EOK;
 }
 
-/*! One update RR (RFC 2136 3.4.1.2, 3.4.2) and the module's value policy. */
-static int check_update_rr(check_ctx_t *c, const knot_rrset_t *rr)
+/*!
+ * One RRset with values, after every other prerequisite: it must exist
+ * exactly.  Zone data decides other types; a TXT RRset is the zone's TXT
+ * (which must be among the wanted values) plus the store's live values.
+ */
+static int check_prereq_set(prereqs_t *p, const knot_rrset_t *want)
 {
-	acme_ddns_t *d = c->ddns;
+	knot_rrset_t zone = zone_rrset(p->ddns, want->owner, want->type);
+	if (want->type != KNOT_RRTYPE_TXT) {
+		if (!knot_rdataset_eq(&zone.rrs, &want->rrs)) {
+			return fail(p, KNOT_RCODE_NXRRSET, "RRset differs", want->owner);
+		}
+		return KNOT_EOK;
+	}
+	if (!knot_rdataset_subset(&zone.rrs, &want->rrs)) {
+		return fail(p, KNOT_RCODE_NXRRSET, "RRset differs", want->owner);
+	}
+	acme_rdata_t *values = p->rdata + p->rdata_used;
+	size_t count = 0, optional = 0;
+	/* The store's values first, those the zone holds at the end. */
+	knot_rdata_t *rd = want->rrs.rdata;
+	for (uint16_t i = 0; i < want->rrs.count; i++, rd = knot_rdataset_next(rd)) {
+		if (!knot_rdataset_member(&zone.rrs, rd)) {
+			values[count++] = (acme_rdata_t){ rd->data, rd->len };
+		}
+	}
+	rd = want->rrs.rdata;
+	for (uint16_t i = 0; i < want->rrs.count; i++, rd = knot_rdataset_next(rd)) {
+		if (knot_rdataset_member(&zone.rrs, rd)) {
+			values[count + optional++] = (acme_rdata_t){ rd->data, rd->len };
+		}
+	}
+	p->rdata_used += count + optional;
+	acme_prereq_t prereq = {
+		.type = ACME_PREREQ_TXT_EQUALS,
+		.owner = want->owner,
+		.values = values,
+		.count = count,
+		.optional = values + count,
+		.optional_count = optional,
+	};
+	store_prereq(p, prereq, KNOT_RCODE_NXRRSET, "RRset differs");
+	return KNOT_EOK;
+}
+
+/*! One update RR (RFC 2136 3.4.1.2, 3.4.2) and the module's value policy. */
+static int check_update_rr(prereqs_t *p, const knot_rrset_t *rr)
+{
+	acme_ddns_t *d = p->ddns;
 	if (!in_zone(rr->owner, d->zone)) {
-		return fail(c, KNOT_RCODE_NOTZONE, "owner outside the zone", rr->owner);
+		return fail(p, KNOT_RCODE_NOTZONE, "owner outside the zone", rr->owner);
 	}
 	bool meta = knot_rrtype_is_metatype(rr->type);
 	switch (rr->rclass) {
 	case KNOT_CLASS_IN:
 		if (meta) {
-			return fail(c, KNOT_RCODE_FORMERR, "meta type added", rr->owner);
+			return fail(p, KNOT_RCODE_FORMERR, "meta type added", rr->owner);
 		}
 		const knot_rdata_t *rd = rr->rrs.rdata;
 		if (rd->len > ACME_STORE_RDATA_MAX) {
-			return fail(c, KNOT_RCODE_REFUSED, "value too long", rr->owner);
+			return fail(p, KNOT_RCODE_REFUSED, "value too long", rr->owner);
 		}
 		if (!acme_txt_valid(rd->data, rd->len)) {
-			return fail(c, KNOT_RCODE_FORMERR, "malformed TXT data", rr->owner);
+			return fail(p, KNOT_RCODE_FORMERR, "malformed TXT data", rr->owner);
 		}
 		if (d->strict && !acme_value_strict(rd->data, rd->len)) {
-			return fail(c, KNOT_RCODE_REFUSED, "not an ACME challenge value "
+			return fail(p, KNOT_RCODE_REFUSED, "not an ACME challenge value "
 			            "(strict: one string of 43 base64url characters)", rr->owner);
 		}
 		return KNOT_EOK;
 	case KNOT_CLASS_ANY:
 		if (!rr_empty(rr) || (meta && rr->type != KNOT_RRTYPE_ANY)) {
-			return fail(c, KNOT_RCODE_FORMERR, "RRset deletion with data", rr->owner);
+			return fail(p, KNOT_RCODE_FORMERR, "RRset deletion with data", rr->owner);
 		}
 		return KNOT_EOK;
 	case KNOT_CLASS_NONE:
 		if (rr->ttl != 0 || meta) {
-			return fail(c, KNOT_RCODE_FORMERR, "RR deletion with non-zero TTL", rr->owner);
+			return fail(p, KNOT_RCODE_FORMERR, "RR deletion with non-zero TTL", rr->owner);
 		}
 		return KNOT_EOK;
 	default:
-		return fail(c, KNOT_RCODE_FORMERR, "update RR of unknown class", rr->owner);
+		return fail(p, KNOT_RCODE_FORMERR, "update RR of unknown class", rr->owner);
 	}
 }
 
-/*! Runs inside the store's write transaction, before the operations. */
-static int check_update(acme_txn_t *txn, uint64_t now, void *arg)
+/*!
+ * Every check that needs no store, in Knot's order: prerequisites in message
+ * order, then the RRsets with values, then each update RR.  The checks stop
+ * at the first failure (p->rcode set, KNOT_EDENIED); the store prerequisites
+ * gathered before it come first, as Knot would have checked them first.
+ */
+static int check_update(prereqs_t *p)
 {
-	check_ctx_t *c = arg;
-	const knot_pkt_t *q = c->ddns->query;
-
+	const knot_pkt_t *q = p->ddns->query;
 	const knot_pktsection_t *pre = knot_pkt_section(q, KNOT_ANSWER);
-	prereq_sets_t sets = { 0 };
 	int ret = KNOT_EOK;
 	for (uint16_t i = 0; ret == KNOT_EOK && i < pre->count; i++) {
-		ret = check_prereq(c, txn, knot_pkt_rr(pre, i), now, &sets);
+		ret = check_prereq(p, knot_pkt_rr(pre, i), &p->sets);
 	}
-	if (ret == KNOT_EOK) {
-		ret = check_prereq_sets(c, txn, &sets, now);
+	for (size_t i = 0; ret == KNOT_EOK && i < p->sets.count; i++) {
+		ret = check_prereq_set(p, &p->sets.sets[i]);
 	}
-	prereq_sets_clear(&sets);
-
 	const knot_pktsection_t *upd = knot_pkt_section(q, KNOT_AUTHORITY);
 	for (uint16_t i = 0; ret == KNOT_EOK && i < upd->count; i++) {
-		ret = check_update_rr(c, knot_pkt_rr(upd, i));
+		ret = check_update_rr(p, knot_pkt_rr(upd, i));
 	}
 	return ret;
 }
@@ -328,6 +329,52 @@ static size_t build_ops(const knot_pkt_t *query, acme_op_t *ops)
 	return count;
 }
 
+static int prereqs_init(prereqs_t *p, acme_ddns_t *ddns)
+{
+	const knot_pktsection_t *pre = knot_pkt_section(ddns->query, KNOT_ANSWER);
+	size_t values = 0;
+	for (uint16_t i = 0; i < pre->count; i++) {
+		values += knot_pkt_rr(pre, i)->rrs.count;
+	}
+	size_t n = pre->count > 0 ? pre->count : 1;
+	*p = (prereqs_t){
+		.ddns = ddns,
+		.list = calloc(n, sizeof(*p->list)),
+		.rcodes = calloc(n, sizeof(*p->rcodes)),
+		.reasons = calloc(n, sizeof(*p->reasons)),
+		.rdata = calloc(values > 0 ? values : 1, sizeof(*p->rdata)),
+		.rcode = KNOT_RCODE_NOERROR,
+	};
+	return (p->list && p->rcodes && p->reasons && p->rdata) ? KNOT_EOK : KNOT_ENOMEM;
+}
+
+static void prereqs_clear(prereqs_t *p)
+{
+	prereq_sets_clear(&p->sets);
+	free(p->list);
+	free(p->rcodes);
+	free(p->reasons);
+	free(p->rdata);
+}
+
+/*! The rcode of a store answer (and the reason, for the log). */
+static uint16_t store_rcode(acme_ddns_t *ddns, const prereqs_t *p, const acme_update_t *u,
+                            int ret)
+{
+	if (ret == KNOT_EOK) {
+		return KNOT_RCODE_NOERROR;
+	}
+	if (ret == KNOT_EPREREQ && u->failed < p->count) {
+		ddns->reason = p->reasons[u->failed];
+		ddns->reason_owner = p->list[u->failed].owner;
+		return p->rcodes[u->failed];
+	}
+	ddns->reason = (ret == KNOT_ESPACE) ? "database full (map-size reached)" :
+	               knot_strerror(ret);
+	ddns->reason_owner = NULL;
+	return KNOT_RCODE_SERVFAIL;
+}
+
 uint16_t acme_ddns_process(acme_ddns_t *ddns, acme_store_t *store,
                            const acme_policy_t *policy, uint64_t now)
 {
@@ -339,25 +386,46 @@ uint16_t acme_ddns_process(acme_ddns_t *ddns, acme_store_t *store,
 	ddns->reason_owner = NULL;
 
 	const knot_pktsection_t *upd = knot_pkt_section(ddns->query, KNOT_AUTHORITY);
+	prereqs_t p;
 	acme_op_t *ops = calloc(upd->count > 0 ? upd->count : 1, sizeof(*ops));
-	if (ops == NULL) {
+	if (prereqs_init(&p, ddns) != KNOT_EOK || ops == NULL) {
+		prereqs_clear(&p);
+		free(ops);
 		ddns->reason = "out of memory";
 		return KNOT_RCODE_SERVFAIL;
 	}
-	size_t count = build_ops(ddns->query, ops);
 
-	check_ctx_t c = { .ddns = ddns, .rcode = KNOT_RCODE_NOERROR };
-	int ret = acme_store_apply(store, ops, count, policy, now, check_update, &c,
-	                           &ddns->result);
-	free(ops);
-
+	/* Everything the message and the zone decide, then the store. */
+	int ret = check_update(&p);
+	acme_update_t u = {
+		.prereqs = p.list,
+		.prereq_count = p.count,
+		.policy = policy,
+		.now = now,
+	};
+	uint16_t rcode;
 	if (ret == KNOT_EOK) {
-		return KNOT_RCODE_NOERROR;
+		u.ops = ops;
+		u.op_count = build_ops(ddns->query, ops);
+		rcode = store_rcode(ddns, &p, &u, acme_store_apply(store, &u));
+		ddns->result = u.result;
+	} else if (ret != KNOT_EDENIED) {
+		ddns->reason = knot_strerror(ret);
+		rcode = KNOT_RCODE_SERVFAIL;
+	} else if (p.count > 0) {
+		/* The store prerequisites Knot checks before the failed one decide first. */
+		const char *reason = ddns->reason;
+		const knot_dname_t *owner = ddns->reason_owner;
+		ret = acme_store_apply(store, &u);
+		rcode = (ret == KNOT_EOK) ? p.rcode : store_rcode(ddns, &p, &u, ret);
+		if (ret == KNOT_EOK) {
+			ddns->reason = reason;
+			ddns->reason_owner = owner;
+		}
+	} else {
+		rcode = p.rcode;
 	}
-	if (ret == DDNS_EREFUSED && c.rcode != KNOT_RCODE_NOERROR) {
-		return c.rcode;
-	}
-	ddns->reason = (ret == KNOT_ESPACE) ? "database full (map-size reached)" :
-	               knot_strerror(ret);
-	return KNOT_RCODE_SERVFAIL;
+	prereqs_clear(&p);
+	free(ops);
+	return rcode;
 }

@@ -13,9 +13,15 @@
  *
  * Pure: no knotd symbols, so it is unit tested on its own.  The order of
  * checks and the rcodes follow Knot's native DDNS (src/knot/updates/ddns.c):
- * prerequisites in message order, then each update RR in order, and the first
- * failure decides the rcode.  Everything happens inside one store write
- * transaction, so a refused update writes nothing.
+ * prerequisites in message order (those with values after the others), then
+ * each update RR in order, and the first failure decides the rcode.
+ *
+ * The message and the zone data (the apex SOA and NS, through zone_rrset) are
+ * checked here; what only the store knows goes to it as data
+ * (acme_prereq_t), and the store evaluates those prerequisites and applies
+ * the operations in one atomic step, so a refused update writes nothing.
+ * When a check here fails, the store prerequisites Knot would have checked
+ * before it are still evaluated (without operations): their failure decides.
  */
 
 #pragma once
@@ -57,8 +63,8 @@ typedef struct {
 bool acme_ddns_claims(const knot_pkt_t *query);
 
 /*!
- * Evaluates prerequisites against the store, checks every update RR, then
- * applies the operations, all in one transaction.
+ * Checks the prerequisites and update RRs, then has the store evaluate its
+ * prerequisites and apply the operations atomically.
  *
  * \return The DNS rcode to answer (KNOT_RCODE_NOERROR once committed).
  */

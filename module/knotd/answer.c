@@ -65,8 +65,8 @@ static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata
 		.max_ttl = ctx->max_ttl,
 		.ttl = UINT32_MAX,
 	};
-	int count = acme_store_read_key(ctx->store, qdata->params->thread_id, key, c.now,
-	                                collect_value, &c, below);
+	int count = acme_store_read(ctx->store, qdata->params->thread_id, key, c.now,
+	                            collect_value, &c, below);
 	if (count <= 0) {
 		knot_rrset_free(c.rrset, &pkt->mm);
 		return (count < 0) ? read_failed(mod, qdata, count) : state;
@@ -137,8 +137,8 @@ knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 			return next;
 		}
 	} else {
-		int count = acme_store_read_key(ctx->store, qdata->params->thread_id, &key,
-		                                acme_now_ms(), NULL, NULL, want_below);
+		int count = acme_store_read(ctx->store, qdata->params->thread_id, &key,
+		                            acme_now_ms(), NULL, NULL, want_below);
 		if (count < 0) {
 			return read_failed(mod, qdata, count);
 		}

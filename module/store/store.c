@@ -41,7 +41,8 @@
 
 #include <lmdb.h>
 
-#include "module/store/store.h"
+#include "module/common/clock.h"
+#include "module/store/lmdb/lmdb.h"
 
 /*! Longest owner key: a wire name without its root label. */
 #define OWNER_KEY_MAX		(KNOT_DNAME_MAXLEN - 1)
@@ -64,7 +65,7 @@ typedef struct {
 	uint32_t ttl;
 } __attribute__((packed)) value_rec_t;
 
-/*! Read transaction of one reader slot (see acme_store_read_key()). */
+/*! Read transaction of one reader slot (see lmdb_read()). */
 typedef struct {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -76,8 +77,9 @@ typedef struct watcher {
 	void *ctx;
 } watcher_t;
 
-struct acme_store {
-	struct acme_store *next;   /*!< Registry list. */
+typedef struct lmdb_store {
+	acme_store_t base;         /*!< api, where (the real path). */
+	struct lmdb_store *next;   /*!< Registry list. */
 	char *path;                /*!< Real path of the database directory. */
 	unsigned refs;
 	MDB_env *env;
@@ -109,16 +111,13 @@ struct acme_store {
 	struct apply_req *group_head;
 	struct apply_req **group_tail;
 	bool group_leader;
-};
+} lmdb_store_t;
 
-struct acme_txn {
-	acme_store_t *store;
-	MDB_txn *txn;
-};
+static const acme_store_api_t lmdb_api;
 
 /*! The registry: the one piece of process-wide mutable state. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static acme_store_t *registry = NULL;
+static lmdb_store_t *registry = NULL;
 
 static int mdb_to_knot(int ret)
 {
@@ -137,13 +136,6 @@ static int mdb_to_knot(int ret)
 	case ENOSPC:             return KNOT_ESPACE;
 	default:                 return KNOT_ERROR;
 	}
-}
-
-uint64_t acme_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void be64_put(uint8_t *out, uint64_t v)
@@ -411,7 +403,7 @@ static uint64_t last_txnid(MDB_env *env)
  * Commits and covers happen under one lock, so this process's own commits
  * are covered in order.
  */
-static int commit_covered(acme_store_t *store, MDB_txn *txn)
+static int commit_covered(lmdb_store_t *store, MDB_txn *txn)
 {
 	if (store->txn_writes == 0) {
 		mdb_txn_abort(txn);
@@ -429,7 +421,7 @@ static int commit_covered(acme_store_t *store, MDB_txn *txn)
 }
 
 /*! Whether another process committed since the filter was built. */
-static bool filter_behind(acme_store_t *store)
+static bool filter_behind(lmdb_store_t *store)
 {
 	pthread_mutex_lock(&store->cover_lock);
 	bool behind = atomic_load(&store->filter_txnid) < last_txnid(store->env);
@@ -438,7 +430,7 @@ static bool filter_behind(acme_store_t *store)
 }
 
 /*! True if nothing is stored at or below the owner key (filter trusted). */
-static bool filter_absent(acme_store_t *store, uint64_t hash)
+static bool filter_absent(lmdb_store_t *store, uint64_t hash)
 {
 	/*
 	 * The covered id before the filter itself: a rebuild swaps the filter
@@ -458,7 +450,7 @@ static bool filter_absent(acme_store_t *store, uint64_t hash)
  * Builds a new filter from the whole database inside a write transaction (no
  * writer runs meanwhile) and swaps it in.
  */
-static int filter_rebuild(acme_store_t *store)
+static int filter_rebuild(lmdb_store_t *store)
 {
 	MDB_txn *txn;
 	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
@@ -495,7 +487,7 @@ static int filter_rebuild(acme_store_t *store)
 }
 
 /*! In a write transaction: a new owner goes into the filter before commit. */
-static void filter_note_add(acme_store_t *store, const uint8_t *okey, size_t olen)
+static void filter_note_add(lmdb_store_t *store, const uint8_t *okey, size_t olen)
 {
 	filter_t *f = atomic_load_explicit(&store->filter, memory_order_acquire);
 	if (f == NULL) {
@@ -608,37 +600,12 @@ static int cursor_read(MDB_cursor *cur, const uint8_t *okey, int olen, uint64_t 
 	return count;
 }
 
-/*! Runs cursor_read() in \a txn with a cursor of its own. */
-static int txn_read(MDB_txn *txn, acme_store_t *store, const knot_dname_t *owner,
-                    uint64_t now, acme_value_cb cb, void *ctx, bool *below)
-{
-	MDB_cursor *cur;
-	int ret = mdb_cursor_open(txn, store->values, &cur);
-	if (ret != MDB_SUCCESS) {
-		return mdb_to_knot(ret);
-	}
-	uint8_t okey[OWNER_KEY_MAX];
-	int olen = owner_key(owner, okey);
-	ret = (olen < 0) ? KNOT_EINVAL : cursor_read(cur, okey, olen, now, cb, ctx, below);
-	mdb_cursor_close(cur);
-	return ret;
-}
-
-int acme_txn_read(acme_txn_t *txn, const knot_dname_t *owner, uint64_t now,
-                  acme_value_cb cb, void *ctx, bool *below)
-{
-	if (txn == NULL) {
-		return KNOT_EINVAL;
-	}
-	return txn_read(txn->txn, txn->store, owner, now, cb, ctx, below);
-}
-
 /*!
  * A reader slot keeps a reset read transaction and its cursor: renewing them
  * costs no allocation and no lock on LMDB's reader table, unlike a new
  * transaction per query.
  */
-static int slot_begin(acme_store_t *store, int slot, MDB_cursor **cur)
+static int slot_begin(lmdb_store_t *store, int slot, MDB_cursor **cur)
 {
 	reader_t *r = &store->readers[slot];
 	int ret;
@@ -666,9 +633,10 @@ static int slot_begin(acme_store_t *store, int slot, MDB_cursor **cur)
 	return ret;
 }
 
-bool acme_store_find_key(acme_store_t *store, const knot_dname_t *name, acme_store_key_t *key)
+static bool lmdb_find_key(acme_store_t *base, const knot_dname_t *name, acme_store_key_t *key)
 {
-	if (store == NULL || name == NULL || key == NULL) {
+	lmdb_store_t *store = (lmdb_store_t *)base;
+	if (name == NULL || key == NULL) {
 		return false;
 	}
 	uint8_t starts[KNOT_DNAME_MAXLABELS];
@@ -687,10 +655,11 @@ bool acme_store_find_key(acme_store_t *store, const knot_dname_t *name, acme_sto
 	return true;
 }
 
-int acme_store_read_key(acme_store_t *store, int slot, const acme_store_key_t *key,
-                        uint64_t now, acme_value_cb cb, void *ctx, bool *below)
+static int lmdb_read(acme_store_t *base, int slot, const acme_store_key_t *key,
+                     uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
-	if (store == NULL || key == NULL) {
+	lmdb_store_t *store = (lmdb_store_t *)base;
+	if (key == NULL) {
 		return KNOT_EINVAL;
 	}
 	MDB_cursor *cur;
@@ -720,12 +689,10 @@ int acme_store_read_key(acme_store_t *store, int slot, const acme_store_key_t *k
 	return ret;
 }
 
-int acme_store_list(acme_store_t *store, const knot_dname_t *apex, uint64_t now,
-                    acme_value_cb cb, void *ctx)
+static int lmdb_list(acme_store_t *base, const knot_dname_t *apex, uint64_t now,
+                     acme_value_cb cb, void *ctx)
 {
-	if (store == NULL) {
-		return KNOT_EINVAL;
-	}
+	lmdb_store_t *store = (lmdb_store_t *)base;
 	uint8_t prefix[OWNER_KEY_MAX];
 	int plen = 0;
 	if (apex != NULL && (plen = owner_key(apex, prefix)) < 0) {
@@ -749,7 +716,7 @@ int acme_store_list(acme_store_t *store, const knot_dname_t *apex, uint64_t now,
 }
 
 /*! Writes of the current write transaction of this process (see commit_covered()). */
-static int db_put(acme_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
+static int db_put(lmdb_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 {
 	int ret = mdb_put(txn, dbi, key, data, 0);
 	if (ret == MDB_SUCCESS) {
@@ -758,7 +725,7 @@ static int db_put(acme_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, 
 	return ret;
 }
 
-static int db_del(acme_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
+static int db_del(lmdb_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 {
 	int ret = mdb_del(txn, dbi, key, data);
 	if (ret == MDB_SUCCESS) {
@@ -768,7 +735,7 @@ static int db_del(acme_store_t *store, MDB_txn *txn, MDB_dbi dbi, MDB_val *key, 
 }
 
 /*! Removes a value and its expiry index entry. */
-static int value_remove(MDB_txn *txn, acme_store_t *store, MDB_val *key,
+static int value_remove(MDB_txn *txn, lmdb_store_t *store, MDB_val *key,
                         const value_rec_t *rec)
 {
 	uint8_t when[8];
@@ -782,7 +749,7 @@ static int value_remove(MDB_txn *txn, acme_store_t *store, MDB_val *key,
 	return db_del(store, txn, store->values, key, NULL);
 }
 
-static int value_store(MDB_txn *txn, acme_store_t *store, MDB_val *key,
+static int value_store(MDB_txn *txn, lmdb_store_t *store, MDB_val *key,
                        const value_rec_t *rec)
 {
 	MDB_val data = { sizeof(*rec), (void *)rec };
@@ -808,7 +775,7 @@ typedef struct {
  * Drops expired values of one owner and the oldest live ones until at most
  * \a keep remain.  Returns dropped live count or a negative MDB error.
  */
-static int owner_trim(MDB_txn *txn, acme_store_t *store, const uint8_t *prefix,
+static int owner_trim(MDB_txn *txn, lmdb_store_t *store, const uint8_t *prefix,
                       size_t plen, uint64_t now, uint32_t keep, unsigned *dropped)
 {
 	for (;;) {
@@ -862,7 +829,7 @@ static int owner_trim(MDB_txn *txn, acme_store_t *store, const uint8_t *prefix,
 	}
 }
 
-static int op_apply(MDB_txn *txn, acme_store_t *store, const acme_op_t *op,
+static int op_apply(MDB_txn *txn, lmdb_store_t *store, const acme_op_t *op,
                     const acme_policy_t *policy, uint64_t now, uint64_t seq,
                     acme_result_t *res)
 {
@@ -1015,16 +982,102 @@ static bool map_has_reserve(MDB_env *env)
 /*! One acme_store_apply() call, possibly committed with others. */
 typedef struct apply_req {
 	struct apply_req *next;
-	const acme_op_t *ops;
-	size_t count;
-	const acme_policy_t *policy;
-	uint64_t now;
-	acme_check_cb check;
-	void *check_ctx;
+	acme_update_t *update;
 	acme_result_t res;
 	int ret;
 	bool done;
 } apply_req_t;
+
+/*! Whether \a rdata is one of \a list. */
+static bool rdata_listed(const uint8_t *rdata, uint16_t len, const acme_rdata_t *list,
+                         size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (list[i].len == len && memcmp(list[i].data, rdata, len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*! TXT_EQUALS walk: every live value must be wanted or optional. */
+static int value_expected(const acme_value_t *value, void *arg)
+{
+	const acme_prereq_t *p = arg;
+	if (rdata_listed(value->rdata, value->rdata_len, p->values, p->count) ||
+	    rdata_listed(value->rdata, value->rdata_len, p->optional, p->optional_count)) {
+		return KNOT_EOK;
+	}
+	return KNOT_EPREREQ;
+}
+
+/*! Whether one wanted value of an owner is live (\a key holds the owner part). */
+static int value_live(MDB_txn *txn, lmdb_store_t *store, uint8_t *key, size_t plen,
+                      const acme_rdata_t *rd, uint64_t now, bool *live)
+{
+	*live = false;
+	if (rd->data == NULL || rd->len == 0 || plen + rd->len > VALUE_KEY_MAX) {
+		return KNOT_EOK; /* The store cannot hold it. */
+	}
+	memcpy(key + plen, rd->data, rd->len);
+	MDB_val vkey = { plen + rd->len, key }, data;
+	value_rec_t rec;
+	int ret = mdb_get(txn, store->values, &vkey, &data);
+	if (ret == MDB_NOTFOUND) {
+		return KNOT_EOK;
+	} else if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	*live = value_rec_get(&data, &rec) && rec.expires > now;
+	return KNOT_EOK;
+}
+
+/*!
+ * Evaluates one prerequisite in \a txn (the request's own transaction, so
+ * it sees what the requests before it in the group wrote).
+ *
+ * \return KNOT_EOK when it holds, KNOT_EPREREQ when not, or an error.
+ */
+static int prereq_holds(MDB_txn *txn, lmdb_store_t *store, const acme_prereq_t *p,
+                        uint64_t now)
+{
+	uint8_t key[VALUE_KEY_MAX];
+	int olen = owner_key(p->owner, key);
+	if (olen < 0) {
+		return KNOT_EINVAL;
+	}
+	MDB_cursor *cur;
+	int ret = mdb_cursor_open(txn, store->values, &cur);
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	switch (p->type) {
+	case ACME_PREREQ_NAME_IN_USE:
+		ret = cursor_read(cur, key, olen, now, NULL, NULL, NULL);
+		ret = (ret > 0) ? KNOT_EOK : (ret == 0) ? KNOT_EPREREQ : ret;
+		break;
+	case ACME_PREREQ_NAME_UNUSED:
+		ret = cursor_read(cur, key, olen, now, NULL, NULL, NULL);
+		ret = (ret == 0) ? KNOT_EOK : (ret > 0) ? KNOT_EPREREQ : ret;
+		break;
+	case ACME_PREREQ_TXT_EQUALS:
+		ret = cursor_read(cur, key, olen, now, value_expected, (void *)p, NULL);
+		key[olen] = 0;
+		for (size_t i = 0; ret >= 0 && i < p->count; i++) {
+			bool live;
+			ret = value_live(txn, store, key, olen + 1, &p->values[i], now, &live);
+			if (ret == KNOT_EOK && !live) {
+				ret = KNOT_EPREREQ;
+			}
+		}
+		ret = (ret >= 0) ? KNOT_EOK : ret;
+		break;
+	default:
+		ret = KNOT_EINVAL;
+	}
+	mdb_cursor_close(cur);
+	return ret;
+}
 
 /*! Requests committed together at most (bounds one transaction). */
 #define GROUP_MAX	64
@@ -1033,23 +1086,26 @@ typedef struct apply_req {
  * Check and operations of one request in \a txn.  \a seq numbers the adds:
  * transaction ids only grow, so the add order survives clock steps.
  */
-static int req_apply(acme_store_t *store, MDB_txn *txn, apply_req_t *req, uint64_t *seq)
+static int req_apply(lmdb_store_t *store, MDB_txn *txn, apply_req_t *req, uint64_t *seq)
 {
-	acme_txn_t view = { .store = store, .txn = txn };
+	acme_update_t *u = req->update;
 	int ret = KNOT_EOK;
-	if (req->check != NULL) {
-		ret = req->check(&view, req->now, req->check_ctx);
+	for (size_t i = 0; ret == KNOT_EOK && i < u->prereq_count; i++) {
+		ret = prereq_holds(txn, store, &u->prereqs[i], u->now);
+		if (ret == KNOT_EPREREQ) {
+			u->failed = i;
+		}
 	}
-	for (size_t i = 0; ret == KNOT_EOK && i < req->count; i++) {
-		if (req->ops[i].type == ACME_OP_ADD) {
+	for (size_t i = 0; ret == KNOT_EOK && i < u->op_count; i++) {
+		if (u->ops[i].type == ACME_OP_ADD) {
 			if (!map_has_reserve(store->env)) {
 				ret = KNOT_ESPACE;
 			}
 			break;
 		}
 	}
-	for (size_t i = 0; ret == KNOT_EOK && i < req->count; i++) {
-		ret = op_apply(txn, store, &req->ops[i], req->policy, req->now,
+	for (size_t i = 0; ret == KNOT_EOK && i < u->op_count; i++) {
+		ret = op_apply(txn, store, &u->ops[i], u->policy, u->now,
 		               ((uint64_t)mdb_txn_id(txn) << 20) | (*seq)++, &req->res);
 	}
 	return ret;
@@ -1060,7 +1116,7 @@ static int req_apply(acme_store_t *store, MDB_txn *txn, apply_req_t *req, uint64
  * them all.  Each request runs in a nested transaction: one that fails is
  * rolled back alone, the others still commit.
  */
-static void group_commit(acme_store_t *store, apply_req_t *group)
+static void group_commit(lmdb_store_t *store, apply_req_t *group)
 {
 	MDB_txn *txn;
 	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
@@ -1100,7 +1156,7 @@ static void group_commit(acme_store_t *store, apply_req_t *group)
 }
 
 /*! One request in its own transaction (asynchronous mode: no fsync to share). */
-static void single_commit(acme_store_t *store, apply_req_t *req)
+static void single_commit(lmdb_store_t *store, apply_req_t *req)
 {
 	MDB_txn *txn;
 	int ret = mdb_txn_begin(store->env, NULL, 0, &txn);
@@ -1118,17 +1174,20 @@ static void single_commit(acme_store_t *store, apply_req_t *req)
 	req->ret = mdb_to_knot(commit_covered(store, txn));
 }
 
-int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
-                     const acme_policy_t *policy, uint64_t now,
-                     acme_check_cb check, void *check_ctx, acme_result_t *result)
+static int lmdb_apply(acme_store_t *base, acme_update_t *update)
 {
-	if (store == NULL || (ops == NULL && count > 0) || policy == NULL) {
+	lmdb_store_t *store = (lmdb_store_t *)base;
+	if (update == NULL || (update->ops == NULL && update->op_count > 0) ||
+	    (update->prereqs == NULL && update->prereq_count > 0) ||
+	    (update->policy == NULL && update->op_count > 0)) {
 		return KNOT_EINVAL;
 	}
-	apply_req_t req = {
-		.ops = ops, .count = count, .policy = policy, .now = now,
-		.check = check, .check_ctx = check_ctx,
-	};
+	update->failed = 0;
+	memset(&update->result, 0, sizeof(update->result));
+	if (store->read_only) {
+		return KNOT_EACCES;
+	}
+	apply_req_t req = { .update = update };
 
 	unsigned flags = 0;
 	(void)mdb_env_get_flags(store->env, &flags);
@@ -1171,14 +1230,14 @@ int acme_store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
 		pthread_mutex_unlock(&store->group_lock);
 	}
 
-	if (req.ret == KNOT_EOK && result != NULL) {
-		*result = req.res;
+	if (req.ret == KNOT_EOK) {
+		update->result = req.res;
 	}
 	return req.ret;
 }
 
 /*! One purge transaction; \a cb is called per removed value after commit. */
-static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
+static int purge_batch(lmdb_store_t *store, uint64_t now, size_t limit,
                        size_t *purged, bool *more, acme_purge_cb cb, void *ctx)
 {
 	*purged = 0;
@@ -1278,12 +1337,10 @@ static int purge_batch(acme_store_t *store, uint64_t now, size_t limit,
 	return KNOT_EOK;
 }
 
-int acme_store_purge(acme_store_t *store, uint64_t now, size_t limit,
-                     size_t *purged, bool *more)
+static int lmdb_purge(acme_store_t *base, uint64_t now, size_t limit,
+                      size_t *purged, bool *more)
 {
-	if (store == NULL) {
-		return KNOT_EINVAL;
-	}
+	lmdb_store_t *store = (lmdb_store_t *)base;
 	size_t total = 0, batch;
 	bool again;
 	int ret;
@@ -1314,7 +1371,7 @@ int acme_store_purge(acme_store_t *store, uint64_t now, size_t limit,
 /*! Fans a purged owner out to every watcher; called with store->lock held. */
 static void notify_watchers(const knot_dname_t *owner, void *ctx)
 {
-	acme_store_t *store = ctx;
+	lmdb_store_t *store = ctx;
 	for (watcher_t *w = store->watchers; w != NULL; w = w->next) {
 		w->cb(owner, w->ctx);
 	}
@@ -1325,7 +1382,7 @@ static void notify_watchers(const knot_dname_t *owner, void *ctx)
  * every other write is an add refused for want of room (values only expire),
  * none ever comes.  So after purging, one tiny write of our own.
  */
-static void release_freed_pages(acme_store_t *store)
+static void release_freed_pages(lmdb_store_t *store)
 {
 	MDB_txn *txn;
 	if (mdb_txn_begin(store->env, NULL, 0, &txn) != MDB_SUCCESS) {
@@ -1347,7 +1404,7 @@ static void release_freed_pages(acme_store_t *store)
  */
 static void *purger_main(void *arg)
 {
-	acme_store_t *store = arg;
+	lmdb_store_t *store = arg;
 	size_t batch = PURGE_BATCH;
 	pthread_mutex_lock(&store->lock);
 	while (!store->purger_stop) {
@@ -1451,7 +1508,7 @@ static int format_check(MDB_txn *txn, bool create, MDB_dbi *meta_out)
 	return version == STORE_FORMAT ? KNOT_EOK : KNOT_ENOTSUP;
 }
 
-static void store_free(acme_store_t *store)
+static void store_free(lmdb_store_t *store)
 {
 	free(atomic_load(&store->filter));
 	free(store->retired);
@@ -1473,9 +1530,9 @@ static void store_free(acme_store_t *store)
 	free(store);
 }
 
-static int store_create(acme_store_t **out, const char *path, const acme_store_opts_t *opts)
+static int store_create(lmdb_store_t **out, const char *path, const acme_lmdb_opts_t *opts)
 {
-	acme_store_t *store = calloc(1, sizeof(*store));
+	lmdb_store_t *store = calloc(1, sizeof(*store));
 	if (store == NULL) {
 		return KNOT_ENOMEM;
 	}
@@ -1490,6 +1547,8 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 	pthread_cond_init(&store->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	store->path = strdup(path);
+	store->base.api = &lmdb_api;
+	store->base.where = store->path;
 	store->refs = 1;
 	store->read_only = opts->read_only;
 
@@ -1516,7 +1575,7 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 	}
 	size_t map_size = opts->map_size;
 	if (map_size == 0 && !exists) {
-		map_size = ACME_STORE_MAP_SIZE_DEFAULT;
+		map_size = ACME_LMDB_MAP_SIZE_DEFAULT;
 	}
 	if (map_size > 0) {
 		ret = mdb_env_set_mapsize(store->env, map_size);
@@ -1580,12 +1639,12 @@ static int store_create(acme_store_t **out, const char *path, const acme_store_o
 	return KNOT_EOK;
 }
 
-int acme_store_open(acme_store_t **out, const char *path, const acme_store_opts_t *opts)
+int acme_lmdb_open(acme_store_t **out, const char *path, const acme_lmdb_opts_t *opts)
 {
 	if (out == NULL || path == NULL || *path == '\0') {
 		return KNOT_EINVAL;
 	}
-	acme_store_opts_t defaults = { 0 };
+	acme_lmdb_opts_t defaults = { 0 };
 	if (opts == NULL) {
 		opts = &defaults;
 	}
@@ -1601,40 +1660,38 @@ int acme_store_open(acme_store_t **out, const char *path, const acme_store_opts_
 	}
 
 	pthread_mutex_lock(&registry_lock);
-	for (acme_store_t *s = registry; s != NULL; s = s->next) {
+	for (lmdb_store_t *s = registry; s != NULL; s = s->next) {
 		if (strcmp(s->path, real) == 0) {
 			/* The latest opener's mode applies (a reload changes it). */
 			if (!s->read_only) {
 				(void)mdb_env_set_flags(s->env, MDB_NOSYNC, opts->asynchronous);
 			}
 			s->refs++;
-			*out = s;
+			*out = &s->base;
 			pthread_mutex_unlock(&registry_lock);
 			return KNOT_EOK;
 		}
 	}
-	acme_store_t *store = NULL;
+	lmdb_store_t *store = NULL;
 	int ret = store_create(&store, real, opts);
 	if (ret == KNOT_EOK) {
 		store->next = registry;
 		registry = store;
-		*out = store;
+		*out = &store->base;
 	}
 	pthread_mutex_unlock(&registry_lock);
 	return ret;
 }
 
-void acme_store_close(acme_store_t *store)
+static void lmdb_close(acme_store_t *base)
 {
-	if (store == NULL) {
-		return;
-	}
+	lmdb_store_t *store = (lmdb_store_t *)base;
 	pthread_mutex_lock(&registry_lock);
 	if (--store->refs > 0) {
 		pthread_mutex_unlock(&registry_lock);
 		return;
 	}
-	for (acme_store_t **s = &registry; *s != NULL; s = &(*s)->next) {
+	for (lmdb_store_t **s = &registry; *s != NULL; s = &(*s)->next) {
 		if (*s == store) {
 			*s = store->next;
 			break;
@@ -1657,14 +1714,10 @@ void acme_store_close(acme_store_t *store)
 	store_free(store);
 }
 
-const char *acme_store_path(const acme_store_t *store)
+static int lmdb_watch(acme_store_t *base, acme_purge_cb cb, void *ctx)
 {
-	return store == NULL ? NULL : store->path;
-}
-
-int acme_store_watch(acme_store_t *store, acme_purge_cb cb, void *ctx)
-{
-	if (store == NULL || cb == NULL) {
+	lmdb_store_t *store = (lmdb_store_t *)base;
+	if (cb == NULL) {
 		return KNOT_EINVAL;
 	}
 	watcher_t *w = malloc(sizeof(*w));
@@ -1680,11 +1733,9 @@ int acme_store_watch(acme_store_t *store, acme_purge_cb cb, void *ctx)
 	return KNOT_EOK;
 }
 
-void acme_store_unwatch(acme_store_t *store, acme_purge_cb cb, void *ctx)
+static void lmdb_unwatch(acme_store_t *base, acme_purge_cb cb, void *ctx)
 {
-	if (store == NULL) {
-		return;
-	}
+	lmdb_store_t *store = (lmdb_store_t *)base;
 	pthread_mutex_lock(&store->lock);
 	for (watcher_t **w = &store->watchers; *w != NULL; w = &(*w)->next) {
 		if ((*w)->cb == cb && (*w)->ctx == ctx) {
@@ -1696,3 +1747,45 @@ void acme_store_unwatch(acme_store_t *store, acme_purge_cb cb, void *ctx)
 	}
 	pthread_mutex_unlock(&store->lock);
 }
+
+static int lmdb_stats(acme_store_t *base, acme_store_stats_t *stats)
+{
+	lmdb_store_t *store = (lmdb_store_t *)base;
+	if (stats == NULL) {
+		return KNOT_EINVAL;
+	}
+	MDB_envinfo info;
+	MDB_stat st;
+	int ret = mdb_env_info(store->env, &info);
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_env_stat(store->env, &st);
+	}
+	if (ret != MDB_SUCCESS) {
+		return mdb_to_knot(ret);
+	}
+	*stats = (acme_store_stats_t){
+		.used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize,
+		.capacity = info.me_mapsize,
+	};
+	MDB_txn *txn;
+	ret = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_stat(txn, store->values, &st);
+		stats->values = st.ms_entries;
+		mdb_txn_abort(txn);
+	}
+	return mdb_to_knot(ret);
+}
+
+static const acme_store_api_t lmdb_api = {
+	.name = "lmdb",
+	.close = lmdb_close,
+	.find_key = lmdb_find_key,
+	.read = lmdb_read,
+	.apply = lmdb_apply,
+	.list = lmdb_list,
+	.purge = lmdb_purge,
+	.stats = lmdb_stats,
+	.watch = lmdb_watch,
+	.unwatch = lmdb_unwatch,
+};

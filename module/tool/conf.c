@@ -16,7 +16,7 @@
 #include <yaml.h>
 
 #include "module/common/consts.h"
-#include "module/store/store.h"
+#include "module/store/lmdb/lmdb.h"
 #include "module/tool/conf.h"
 
 #define MOD_NAME		"mod-acme"
@@ -388,7 +388,7 @@ static int acme_load(const tool_conf_t *conf, const char *id, tool_acme_t **out,
 		.max_ttl = ACME_MAX_TTL_DEFAULT,
 		.max_records = ACME_MAX_RECORDS_DEFAULT,
 		.strict = ACME_STRICT_DEFAULT,
-		.map_size = ACME_STORE_MAP_SIZE_DEFAULT,
+		.map_size = ACME_LMDB_MAP_SIZE_DEFAULT,
 	};
 	acme->id = strdup(id != NULL ? id : "default");
 	if (id != NULL && !tool_conf_has(conf, MOD_NAME, id)) {

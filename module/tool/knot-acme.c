@@ -37,7 +37,7 @@
 
 #include "module/common/clock.h"
 #include "module/common/consts.h"
-#include "module/store/store.h"
+#include "module/store/lmdb/lmdb.h"
 #include "module/dns/value.h"
 #include "module/tool/cli.h"
 #include "module/tool/conf.h"
@@ -417,16 +417,16 @@ static int open_store(const params_t *p, const target_t *t, acme_store_t **store
 		return EXIT_RUNTIME;
 	}
 
-	acme_store_opts_t opts = {
+	acme_lmdb_opts_t opts = {
 		/* 0 keeps the size of an existing database. */
 		.map_size = exists ? 0 : (t->acme != NULL ? t->acme->map_size :
-		                          ACME_STORE_MAP_SIZE_DEFAULT),
+		                          ACME_LMDB_MAP_SIZE_DEFAULT),
 		.create = (p->cmd == CMD_ADD),
 		.read_only = (p->cmd == CMD_LIST),
 		.no_purger = true,
 		.asynchronous = (t->acme != NULL && t->acme->asynchronous),
 	};
-	int ret = acme_store_open(store, t->db, &opts);
+	int ret = acme_lmdb_open(store, t->db, &opts);
 	if (ret != KNOT_EOK) {
 		tool_error("cannot open database %s (%s)", t->db, ret == KNOT_ENOTSUP ?
 		           "written by another version of knot-acme" : knot_strerror(ret));
@@ -566,8 +566,14 @@ static int cmd_list(acme_store_t *store, const params_t *p, const target_t *t,
 static int apply_op(acme_store_t *store, const target_t *t, const acme_op_t *op,
                     acme_result_t *result)
 {
-	int ret = acme_store_apply(store, op, 1, &t->policy, acme_now_ms(),
-	                           NULL, NULL, result);
+	acme_update_t update = {
+		.ops = op,
+		.op_count = 1,
+		.policy = &t->policy,
+		.now = acme_now_ms(),
+	};
+	int ret = acme_store_apply(store, &update);
+	*result = update.result;
 	if (ret == KNOT_ESPACE) {
 		tool_error("database %s is full", t->db);
 		return EXIT_RUNTIME;

@@ -30,7 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "module/store/store.h"
+#include "module/common/clock.h"
+#include "module/store/lmdb/lmdb.h"
 #include "tests/support/knotd_stub.h"
 
 static void add_values(acme_store_t *store, const char *owner, unsigned count, size_t len,
@@ -50,9 +51,10 @@ static void add_values(acme_store_t *store, const char *owner, unsigned count, s
 			.type = ACME_OP_ADD, .owner = name, .rdata = rdata,
 			.rdata_len = len + 1, .ttl = 60 + i,
 		};
-		acme_result_t result;
-		if (acme_store_apply(store, &op, 1, &policy, acme_now_ms(), NULL, NULL,
-		                     &result) != KNOT_EOK) {
+		acme_update_t update = {
+			.ops = &op, .op_count = 1, .policy = &policy, .now = acme_now_ms(),
+		};
+		if (acme_store_apply(store, &update) != KNOT_EOK) {
 			abort();
 		}
 	}
@@ -67,8 +69,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	/* The module's environment, shared through the store's registry. */
 	acme_store_t *store = NULL;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
-	if (acme_store_open(&store, stub_db_path(), &opts) != KNOT_EOK) {
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
+	if (acme_lmdb_open(&store, stub_db_path(), &opts) != KNOT_EOK) {
 		abort();
 	}
 	add_values(store, STUB_ZONE_ALIAS, 2, 43, 3600);

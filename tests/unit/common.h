@@ -42,13 +42,15 @@ static inline const knot_dname_t *dn(const char *str)
 	return name;
 }
 
+#include "module/common/clock.h"
+#include "module/store/lmdb/lmdb.h"
 #include "module/store/store.h"
 
 /*!
  * Reads a name's live values the way the query path does: the store's
  * filter first (acme_store_find_key()), then the database through reader
  * slot \a slot (-1: a transaction of its own).  Returns what
- * acme_store_read_key() returns; 0 (and *below false) when the filter rules
+ * acme_store_read() returns; 0 (and *below false) when the filter rules
  * the name out or it is not a wire name.
  */
 static inline int store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
@@ -61,7 +63,7 @@ static inline int store_read_slot(acme_store_t *store, int slot, const knot_dnam
 		}
 		return 0;
 	}
-	return acme_store_read_key(store, slot, &key, now, cb, ctx, below);
+	return acme_store_read(store, slot, &key, now, cb, ctx, below);
 }
 
 /*! store_read_slot() in a transaction of its own. */
@@ -69,4 +71,22 @@ static inline int store_read(acme_store_t *store, const knot_dname_t *owner, uin
                              acme_value_cb cb, void *ctx, bool *below)
 {
 	return store_read_slot(store, -1, owner, now, cb, ctx, below);
+}
+
+/*!
+ * Applies \a count operations (no prerequisites) in one update; \a result
+ * (optional) gets what changed.
+ */
+static inline int store_apply(acme_store_t *store, const acme_op_t *ops, size_t count,
+                              const acme_policy_t *policy, uint64_t now,
+                              acme_result_t *result)
+{
+	acme_update_t update = {
+		.ops = ops, .op_count = count, .policy = policy, .now = now,
+	};
+	int ret = acme_store_apply(store, &update);
+	if (result != NULL) {
+		*result = update.result;
+	}
+	return ret;
 }

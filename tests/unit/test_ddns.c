@@ -126,8 +126,8 @@ static int setup_store(void **state)
 		return -1;
 	}
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
-	return acme_store_open(&f->store, f->path, &opts) == KNOT_EOK ? 0 : -1;
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
+	return acme_lmdb_open(&f->store, f->path, &opts) == KNOT_EOK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -1312,8 +1312,8 @@ static void max_records_drop_oldest(void **state)
 static void database_full(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .map_size = 256 * 4096, .create = true, .no_purger = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	acme_lmdb_opts_t opts = { .map_size = 256 * 4096, .create = true, .no_purger = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 
 	char name[64];
 	uint16_t rcode = KNOT_RCODE_NOERROR;

@@ -80,8 +80,8 @@ static int setup_store(void **state)
 		return -1;
 	}
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
-	if (acme_store_open(&f->store, f->path, &opts) != KNOT_EOK) {
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
+	if (acme_lmdb_open(&f->store, f->path, &opts) != KNOT_EOK) {
 		f->store = NULL;
 		teardown(state); /* cmocka does not tear down after a failed setup */
 		return -1;
@@ -266,8 +266,7 @@ static int do_op(acme_store_t *store, acme_op_type_t type, const char *owner,
 		result = &dummy;
 	}
 	memset(result, 0, sizeof(*result));
-	return acme_store_apply(store, &op, 1, policy ? policy : &POLICY, now,
-	                        NULL, NULL, result);
+	return store_apply(store, &op, 1, policy ? policy : &POLICY, now, result);
 }
 
 #define ADD(store, owner, value, ttl, now, res) \
@@ -294,11 +293,11 @@ static void purge(acme_store_t *store, uint64_t now, size_t limit,
 static void open_close(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
 
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	assert_non_null(f->store);
-	assert_string_equal(acme_store_path(f->store), f->path);
+	assert_string_equal(acme_store_where(f->store), f->path);
 	assert_int_equal(count_list(f->store, NULL, 0), 0);
 	assert_int_equal(ADD(f->store, "a.example", "v", 60, T0, NULL), KNOT_EOK);
 	acme_store_close(f->store);
@@ -306,19 +305,19 @@ static void open_close(void **state)
 
 	/* The data is durable: a fresh open sees it. */
 	opts.create = false;
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	assert_int_equal(count_at(f->store, "a.example", T0), 1);
 }
 
 static void open_refcount(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
 	acme_store_t *s1 = NULL, *s2 = NULL;
 
-	assert_int_equal(acme_store_open(&s1, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&s1, f->path, &opts), KNOT_EOK);
 	opts.create = false;
-	assert_int_equal(acme_store_open(&s2, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&s2, f->path, &opts), KNOT_EOK);
 	assert_ptr_equal(s1, s2);
 
 	assert_int_equal(ADD(s1, "a.example", "v", 60, T0, NULL), KNOT_EOK);
@@ -330,8 +329,8 @@ static void open_refcount(void **state)
 
 	/* The last close really closed it: a read-only open now gets a new,
 	 * read-only store, not the cached writable one. */
-	acme_store_opts_t ro = { .read_only = true, .no_purger = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &ro), KNOT_EOK);
+	acme_lmdb_opts_t ro = { .read_only = true, .no_purger = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &ro), KNOT_EOK);
 	assert_int_equal(count_list(f->store, NULL, T0), 2);
 	assert_int_not_equal(ADD(f->store, "c.example", "x", 60, T0, NULL), KNOT_EOK);
 	assert_int_equal(count_list(f->store, NULL, T0), 2);
@@ -340,15 +339,15 @@ static void open_refcount(void **state)
 static void open_other_spelling(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
 	acme_store_t *s1 = NULL, *s2 = NULL;
 	char other[256];
 	snprintf(other, sizeof(other), "%s/../%s/./db/", f->dir, strrchr(f->dir, '/') + 1);
 
 	/* The same directory spelled differently is the same environment:
 	 * LMDB must not be opened twice in one process. */
-	assert_int_equal(acme_store_open(&s1, f->path, &opts), KNOT_EOK);
-	assert_int_equal(acme_store_open(&s2, other, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&s1, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&s2, other, &opts), KNOT_EOK);
 	assert_ptr_equal(s1, s2);
 	acme_store_close(s2);
 	acme_store_close(s1);
@@ -357,13 +356,13 @@ static void open_other_spelling(void **state)
 static void open_two_paths(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
 	char path2[256];
 	snprintf(path2, sizeof(path2), "%s/db2", f->dir);
 	acme_store_t *s2 = NULL;
 
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
-	assert_int_equal(acme_store_open(&s2, path2, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&s2, path2, &opts), KNOT_EOK);
 	assert_ptr_not_equal(f->store, s2);
 	assert_int_equal(ADD(f->store, "a.example", "one", 60, T0, NULL), KNOT_EOK);
 	assert_int_equal(ADD(s2, "a.example", "two", 60, T0, NULL), KNOT_EOK);
@@ -380,12 +379,12 @@ static void open_two_paths(void **state)
 static void open_missing(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = false, .no_purger = true };
+	acme_lmdb_opts_t opts = { .create = false, .no_purger = true };
 	acme_store_t *s = NULL;
 
-	assert_int_not_equal(acme_store_open(&s, f->path, &opts), KNOT_EOK);
+	assert_int_not_equal(acme_lmdb_open(&s, f->path, &opts), KNOT_EOK);
 	opts.read_only = true;
-	assert_int_not_equal(acme_store_open(&s, f->path, &opts), KNOT_EOK);
+	assert_int_not_equal(acme_lmdb_open(&s, f->path, &opts), KNOT_EOK);
 	/* A failed open leaves nothing behind. */
 	assert_int_not_equal(access(f->path, F_OK), 0);
 }
@@ -393,15 +392,15 @@ static void open_missing(void **state)
 static void open_read_only(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
 
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	assert_int_equal(ADD(f->store, "a.example", "v", 60, T0, NULL), KNOT_EOK);
 	acme_store_close(f->store);
 	f->store = NULL;
 
-	acme_store_opts_t ro = { .read_only = true, .no_purger = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &ro), KNOT_EOK);
+	acme_lmdb_opts_t ro = { .read_only = true, .no_purger = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &ro), KNOT_EOK);
 	seen_list_t l = { 0 };
 	assert_int_equal(rd_owner(f->store, "a.example", T0, &l, NULL), 1);
 	assert_true(seen_find(&l, "v") >= 0);
@@ -430,14 +429,6 @@ typedef struct {
 #define WRITERS		8
 #define WRITES		200
 
-/*! Refuses every odd-numbered update of a writer. */
-static int refuse_odd(acme_txn_t *txn, uint64_t now, void *ctx)
-{
-	(void)txn;
-	(void)now;
-	return (*(int *)ctx % 2) ? KNOT_EDENIED : KNOT_EOK;
-}
-
 static void *writer_main(void *arg)
 {
 	writer_t *w = arg;
@@ -455,12 +446,22 @@ static void *writer_main(void *arg)
 		}
 		acme_op_t op = { .type = ACME_OP_ADD, .owner = owner, .rdata = rd,
 		                 .rdata_len = len, .ttl = 60 };
-		int idx = i;
-		acme_result_t res = { 0 };
-		int ret = acme_store_apply(w->store, &op, 1, &POLICY, T0, refuse_odd, &idx, &res);
-		if (ret == KNOT_EOK && res.added == 1) {
+		/*
+		 * Every odd-numbered update of a writer wants its new name in
+		 * use already: refused.  The even ones want it unused: hold.
+		 */
+		acme_prereq_t prereq = {
+			.type = (i % 2) ? ACME_PREREQ_NAME_IN_USE : ACME_PREREQ_NAME_UNUSED,
+			.owner = owner,
+		};
+		acme_update_t u = {
+			.prereqs = &prereq, .prereq_count = 1,
+			.ops = &op, .op_count = 1, .policy = &POLICY, .now = T0,
+		};
+		int ret = acme_store_apply(w->store, &u);
+		if (ret == KNOT_EOK && u.result.added == 1) {
 			w->ok++;
-		} else if (ret == KNOT_EDENIED) {
+		} else if (ret == KNOT_EPREREQ && u.failed == 0) {
 			w->refused++;
 		} else {
 			w->other++;
@@ -507,8 +508,8 @@ static void negative_filter(void **state)
 {
 	fixture_t *f = *state;
 	for (int mode = 0; mode < 2; mode++) {
-		acme_store_opts_t opts = { .create = true, .asynchronous = mode };
-		assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+		acme_lmdb_opts_t opts = { .create = true, .asynchronous = mode };
+		assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 		uint64_t now = acme_now_ms();
 		char apex[32];
 		snprintf(apex, sizeof(apex), "b%d.a.example", mode);
@@ -560,8 +561,8 @@ static bool found(acme_store_t *store, const char *name)
 static void find_by_name(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	acme_lmdb_opts_t opts = { .create = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	uint64_t now = acme_now_ms();
 	static const char *names[] = {
 		"a.example", "ab.example", "abcdefg.example", "abcdefgh.example",
@@ -610,8 +611,8 @@ static void find_by_name(void **state)
 static void format_version(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	acme_store_close(f->store);
 	f->store = NULL;
 
@@ -629,9 +630,9 @@ static void format_version(void **state)
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_ENOTSUP);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_ENOTSUP);
 	opts.read_only = true;
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_ENOTSUP);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_ENOTSUP);
 	f->store = NULL;
 }
 
@@ -667,13 +668,13 @@ static void read_slot(void **state)
 static void asynchronous_mode(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true, .no_purger = true, .asynchronous = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true, .asynchronous = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	assert_int_equal(ADD(f->store, "a.example", "v1", 60, T0, NULL), KNOT_EOK);
 	acme_store_close(f->store);
 	f->store = NULL;
 	opts.asynchronous = false;
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	assert_int_equal(store_read(f->store, dn("a.example"), T0, NULL, NULL, NULL), 1);
 }
 
@@ -849,8 +850,8 @@ static void ops_in_one_update(void **state)
 		{ ACME_OP_ADD, a, v3.data, v3.len, 60 },
 		{ ACME_OP_DEL_VALUE, b, v3.data, v3.len, 0 }, /* not there */
 	};
-	assert_int_equal(acme_store_apply(f->store, ops, sizeof(ops) / sizeof(ops[0]),
-	                                  &POLICY, T0 + SEC, NULL, NULL, &res), KNOT_EOK);
+	assert_int_equal(store_apply(f->store, ops, sizeof(ops) / sizeof(ops[0]),
+	                                  &POLICY, T0 + SEC, &res), KNOT_EOK);
 	assert_int_equal(res.added, 3);
 	assert_int_equal(res.refreshed, 1);
 	assert_int_equal(res.deleted, 2);
@@ -935,14 +936,8 @@ static void del_all(void **state)
 
 /* All or nothing. */
 
-static int check_deny(acme_txn_t *txn, uint64_t now, void *ctx)
-{
-	(void)txn; (void)now;
-	(*(int *)ctx)++;
-	return KNOT_EDENIED;
-}
-
-static void apply_check_denies(void **state)
+/*! A prerequisite that does not hold: nothing written, its index reported. */
+static void apply_prereq_denies(void **state)
 {
 	fixture_t *f = *state;
 	rd_t v1 = txt("v1"), v2 = txt("v2"), old = txt("old");
@@ -957,10 +952,17 @@ static void apply_check_denies(void **state)
 		{ ACME_OP_ADD, a, old.data, old.len, 60 },
 		{ ACME_OP_DEL_VALUE, a, old.data, old.len, 0 },
 	};
-	int calls = 0;
-	assert_int_equal(acme_store_apply(f->store, ops, 4, &POLICY, T0 + SEC,
-	                                  check_deny, &calls, &res), KNOT_EDENIED);
-	assert_int_equal(calls, 1);
+	const acme_prereq_t prereqs[] = {
+		{ .type = ACME_PREREQ_NAME_UNUSED, .owner = b },
+		{ .type = ACME_PREREQ_NAME_UNUSED, .owner = a }, /* "old" is live. */
+	};
+	acme_update_t u = {
+		.prereqs = prereqs, .prereq_count = 2,
+		.ops = ops, .op_count = 4, .policy = &POLICY, .now = T0 + SEC,
+	};
+	assert_int_equal(acme_store_apply(f->store, &u), KNOT_EPREREQ);
+	assert_int_equal(u.failed, 1);
+	(void)res;
 
 	seen_list_t l = { 0 };
 	assert_int_equal(ls(f->store, NULL, 0, &l), KNOT_EOK);
@@ -970,38 +972,24 @@ static void apply_check_denies(void **state)
 	assert_int_equal(l.v[0].added, T0);
 	assert_int_equal(l.v[0].expires, T0 + POLICY.lifetime * SEC);
 
-	/* A check that denies only a DEL_ALL: nothing deleted. */
+	/* A prerequisite that denies only a DEL_ALL: nothing deleted. */
 	const acme_op_t del[] = { { ACME_OP_DEL_ALL, a, NULL, 0, 0 } };
-	assert_int_equal(acme_store_apply(f->store, del, 1, &POLICY, T0 + SEC,
-	                                  check_deny, &calls, &res), KNOT_EDENIED);
+	u = (acme_update_t){
+		.prereqs = prereqs + 1, .prereq_count = 1,
+		.ops = del, .op_count = 1, .policy = &POLICY, .now = T0 + SEC,
+	};
+	assert_int_equal(acme_store_apply(f->store, &u), KNOT_EPREREQ);
+	assert_int_equal(u.failed, 0);
 	assert_int_equal(count_list(f->store, NULL, 0), 1);
 	seen_clear(&l);
 }
 
-typedef struct {
-	int calls;
-	int count_a;
-	bool below_example;
-	int count_expired;
-	seen_list_t seen;
-} check_read_ctx_t;
-
-static int check_reads(acme_txn_t *txn, uint64_t now, void *ctx)
-{
-	check_read_ctx_t *c = ctx;
-	c->calls++;
-	seen_clear(&c->seen);
-	c->count_a = acme_txn_read(txn, dn("a.example"), now, collect, &c->seen, NULL);
-	c->below_example = false;
-	int ret = acme_txn_read(txn, dn("example"), now, ignore, NULL, &c->below_example);
-	if (ret != 0) {
-		return KNOT_ERROR;
-	}
-	c->count_expired = acme_txn_read(txn, dn("old.example"), now, ignore, NULL, NULL);
-	return KNOT_EOK;
-}
-
-static void apply_check_sees_before(void **state)
+/*!
+ * Prerequisites are evaluated before the operations of their update, and
+ * after the updates applied before it; expired values do not count, values
+ * below a name do not make it in use.
+ */
+static void apply_prereq_sees_before(void **state)
 {
 	fixture_t *f = *state;
 	rd_t v2 = txt("v2"), v1 = txt("v1");
@@ -1016,31 +1004,38 @@ static void apply_check_sees_before(void **state)
 		{ ACME_OP_ADD, a, v2.data, v2.len, 60 },
 		{ ACME_OP_DEL_VALUE, a, v1.data, v1.len, 0 },
 	};
-	check_read_ctx_t c = { 0 };
-	assert_int_equal(acme_store_apply(f->store, ops, 2, &POLICY, T0 + 2 * SEC,
-	                                  check_reads, &c, &res), KNOT_EOK);
-	assert_int_equal(c.calls, 1);
-	/* The check saw the state before the operations... */
-	assert_int_equal(c.count_a, 1);
-	assert_int_equal(c.seen.count, 1);
-	assert_true(seen_find(&c.seen, "v1") >= 0);
-	assert_true(c.below_example);
-	/* ...and only live values. */
-	assert_int_equal(c.count_expired, 0);
+	const acme_rdata_t want_v1[] = { { v1.data, v1.len } };
+	const acme_rdata_t want_v2[] = { { v2.data, v2.len } };
+	acme_prereq_t before[] = {
+		/* The state before the operations... */
+		{ .type = ACME_PREREQ_TXT_EQUALS, .owner = a, .values = want_v1, .count = 1 },
+		/* ...only values below it... */
+		{ .type = ACME_PREREQ_NAME_UNUSED, .owner = dn("example") },
+		/* ...and only live values. */
+		{ .type = ACME_PREREQ_NAME_UNUSED, .owner = dn("old.example") },
+	};
+	acme_update_t u = {
+		.prereqs = before, .prereq_count = 3,
+		.ops = ops, .op_count = 2, .policy = &POLICY, .now = T0 + 2 * SEC,
+	};
+	assert_int_equal(acme_store_apply(f->store, &u), KNOT_EOK);
 
 	/* The operations then applied. */
 	seen_list_t l = { 0 };
 	assert_int_equal(rd_owner(f->store, "a.example", T0 + 2 * SEC, &l, NULL), 1);
 	assert_true(seen_find(&l, "v2") >= 0);
-	assert_int_equal(res.added, 1);
-	assert_int_equal(res.deleted, 1);
+	assert_int_equal(u.result.added, 1);
+	assert_int_equal(u.result.deleted, 1);
 
-	/* A check that sees values added by an earlier update. */
-	assert_int_equal(acme_store_apply(f->store, ops, 1, &POLICY, T0 + 3 * SEC,
-	                                  check_reads, &c, &res), KNOT_EOK);
-	assert_int_equal(c.count_a, 1);
-	assert_true(seen_find(&c.seen, "v2") >= 0);
-	seen_clear(&c.seen);
+	/* Prerequisites see values added by an earlier update. */
+	u.now = T0 + 3 * SEC;
+	u.op_count = 1;
+	assert_int_equal(acme_store_apply(f->store, &u), KNOT_EPREREQ);
+	assert_int_equal(u.failed, 0);
+	before[0].values = want_v2;
+	assert_int_equal(acme_store_apply(f->store, &u), KNOT_EOK);
+	assert_int_equal(u.result.refreshed, 1);
+	(void)res;
 	seen_clear(&l);
 }
 
@@ -1061,17 +1056,14 @@ static void rdata_too_large(void **state)
 		{ ACME_OP_ADD, a, big, sizeof(big), 60 },
 	};
 	acme_result_t res;
-	assert_int_not_equal(acme_store_apply(f->store, ops + 1, 1, &POLICY, T0,
-	                                      NULL, NULL, &res), KNOT_EOK);
+	assert_int_not_equal(store_apply(f->store, ops + 1, 1, &POLICY, T0, &res), KNOT_EOK);
 	/* The good operation before it is not written either. */
-	assert_int_not_equal(acme_store_apply(f->store, ops, 2, &POLICY, T0,
-	                                      NULL, NULL, &res), KNOT_EOK);
+	assert_int_not_equal(store_apply(f->store, ops, 2, &POLICY, T0, &res), KNOT_EOK);
 	assert_int_equal(count_list(f->store, NULL, 0), 0);
 
 	/* The largest allowed rdata is fine, and comes back whole. */
 	const acme_op_t max[] = { { ACME_OP_ADD, a, big, ACME_STORE_RDATA_MAX, 60 } };
-	assert_int_equal(acme_store_apply(f->store, max, 1, &POLICY, T0,
-	                                  NULL, NULL, &res), KNOT_EOK);
+	assert_int_equal(store_apply(f->store, max, 1, &POLICY, T0, &res), KNOT_EOK);
 	seen_list_t l = { 0 };
 	assert_int_equal(rd_owner(f->store, "a.example", T0, &l, NULL), 1);
 	assert_int_equal(l.v[0].rdata_len, ACME_STORE_RDATA_MAX);
@@ -1276,8 +1268,7 @@ static void max_records_drop_oldest(void **state)
 		{ ACME_OP_ADD, a, v6.data, v6.len, 60 },
 		{ ACME_OP_ADD, a, v7.data, v7.len, 60 },
 	};
-	assert_int_equal(acme_store_apply(f->store, ops, 2, &p3, T0 + 7 * SEC,
-	                                  NULL, NULL, &res), KNOT_EOK);
+	assert_int_equal(store_apply(f->store, ops, 2, &p3, T0 + 7 * SEC, &res), KNOT_EOK);
 	assert_int_equal(res.added, 2);
 	assert_int_equal(res.dropped, 2);
 	assert_int_equal(rd_owner(f->store, "a.example", T0 + 7 * SEC, &l, NULL), 3);
@@ -1577,9 +1568,9 @@ static void full_name(char *name, size_t size, int i)
 static int fill_store(fixture_t *f, const acme_policy_t *policy)
 {
 	if (f->store == NULL) {
-		acme_store_opts_t opts = { .map_size = 128 * 4096, .create = true,
+		acme_lmdb_opts_t opts = { .map_size = 128 * 4096, .create = true,
 		                           .no_purger = true };
-		assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+		assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	}
 	char name[64];
 	int ret = KNOT_EOK;
@@ -1620,8 +1611,8 @@ static void map_full_reads(void **state)
 	/* And after reopening. */
 	acme_store_close(f->store);
 	f->store = NULL;
-	acme_store_opts_t opts = { .no_purger = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	acme_lmdb_opts_t opts = { .no_purger = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 	assert_int_equal(count_list(f->store, NULL, T0), n);
 	seen_clear(&l);
 }
@@ -1709,8 +1700,8 @@ static int watch_calls(watch_ctx_t *w)
 static void purger_thread(void **state)
 {
 	fixture_t *f = *state;
-	acme_store_opts_t opts = { .create = true };
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	acme_lmdb_opts_t opts = { .create = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 
 	watch_ctx_t w1 = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	watch_ctx_t w2 = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -1771,8 +1762,8 @@ int main(void)
 		T(ops_in_one_update),
 		T(del_value),
 		T(del_all),
-		T(apply_check_denies),
-		T(apply_check_sees_before),
+		T(apply_prereq_denies),
+		T(apply_prereq_sees_before),
 		T(rdata_too_large),
 		T(expiry_hides),
 		T(expiry_removed_on_apply),

@@ -89,9 +89,9 @@ static int teardown(void **state)
 
 static void open_store(fixture_t *f, bool asynchronous)
 {
-	acme_store_opts_t opts = { .create = true, .no_purger = true,
+	acme_lmdb_opts_t opts = { .create = true, .no_purger = true,
 	                           .asynchronous = asynchronous };
-	assert_int_equal(acme_store_open(&f->store, f->path, &opts), KNOT_EOK);
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
 }
 
 /*! One value: TXT rdata of \a str, kept in \a buf. */
@@ -122,8 +122,7 @@ static acme_op_t op_bad(const knot_dname_t *owner)
 
 static int apply(acme_store_t *store, const acme_op_t *ops, size_t count)
 {
-	acme_result_t res;
-	return acme_store_apply(store, ops, count, &POLICY, T0, NULL, NULL, &res);
+	return store_apply(store, ops, count, &POLICY, T0, NULL);
 }
 
 static int count_values(acme_store_t *store, const knot_dname_t *owner)

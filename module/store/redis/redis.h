@@ -23,8 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The backend interface being adopted as store.h (then this include follows). */
-#include "module/store/store.h.new"
+#include "module/store/store.h"
 
 /*! Default key prefix (several deployments can share one Redis). */
 #define ACME_REDIS_PREFIX_DEFAULT	"acme:"
