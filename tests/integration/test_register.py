@@ -220,3 +220,27 @@ def test_missing_configuration():
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert "cannot read the configuration file /nonexistent.conf" in res.stderr
+
+
+def test_alias_zone_acl_from_template(module_so, knot_acme):
+    """A zone that takes its acl list from its template keeps it: register
+    gives the zone that list plus its acl, unregister restores inheritance."""
+    other = TsigKey.make("other-client")
+    extra = ("key:\n" + other.conf() +
+             "acl:\n  - id: other-acl\n    key: other-client\n    action: update\n")
+    k = ConfdbKnotd([Zone(ALIAS)], extra_conf=extra, template={"acl": "other-acl"})
+    k.mode = "confdb"
+    try:
+        k.start()
+        before = conf_export(k)
+        assert "acl: \"other-acl\"" in before.split("zone:")[0]   # in the template
+        reg = register(k, "www.example.com", "--alias", ALIAS)
+        assert update(k, ALIAS, "www.example.com.auth.example.net.", reg) == "NOERROR"
+        r = send_wire(make_update(ALIAS, updates=[add("any.auth.example.net.", V)],
+                                  key=other).wire, k.port)
+        assert r.rcode_text == "NOERROR"        # the template's acl still applies
+        res = tool(k, "unregister", "www.example.com")
+        assert res.returncode == 0, res.stderr
+        assert conf_export(k) == before
+    finally:
+        k.cleanup()

@@ -660,3 +660,18 @@ def test_dir_refuses_malformed_name(db):
     res = run(db, "add", "not a name!!", "v")
     assert res.returncode == 2 and "invalid domain name" in res.stderr
     assert not db.exists()
+
+
+def test_dir_list_json(db):
+    ok(db, "add", "a.example.com", "v1", 30)
+    ok(db, "add", "a.example.com", 'q"uote\\', 30)
+    ok(db, "add", "b.example.com", "\u00e9", 30)
+    rows = json.loads(ok(db, "list", "--json"))
+    # Bytes outside printable ASCII come out one code point each (\u00XX).
+    assert sorted((r["name"], r["ttl"], tuple(r["txt"])) for r in rows) == sorted([
+        ("a.example.com.", 30, ("v1",)), ("a.example.com.", 30, ('q"uote\\',)),
+        ("b.example.com.", 30, ("\u00c3\u00a9",))])
+    for r in rows:
+        assert r["database"] == str(db) and "module" not in r
+        assert 0 < r["expires_in"] <= 3600 and r["expires"] > r["added"]
+    assert json.loads(ok(db, "list", "--json", "c.example.com")) == []
