@@ -217,17 +217,31 @@ static int acme_load(knotd_mod_t *mod)
 	              ctx->max_ttl, ctx->policy.max_records, ctx->strict ? "on" : "off");
 
 	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, acme_update);
-	if (ret != KNOT_EOK) {
-		return ret;
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, acme_answer);
 	}
-	return knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, acme_answer);
+	if (ret != KNOT_EOK) {
+		/* Knot 3.2 does not unload after a failed load, 3.5.4 does when
+		 * the context is set: freed here and cleared, neither leaks. */
+		knotd_mod_ctx_set(mod, NULL);
+		ctx_free(ctx);
+	}
+	return ret;
 }
 
+/*!
+ * Knot 3.2 to 3.5.3 call this for every loaded instance, 3.5.4 and later only
+ * while the context is set; a reset (configuration change, zone restore) calls
+ * it and then load on the same instance, and after a failed load there 3.5.4
+ * closes the instance, calling it again if a context is still set.  So the
+ * context is cleared when freed: a second call does nothing.
+ */
 static void acme_unload(knotd_mod_t *mod)
 {
 	/* The zone name behind knotd_mod_zone() is gone here: no module logging. */
 	acme_ctx_t *ctx = knotd_mod_ctx(mod);
 	if (ctx != NULL) {
+		knotd_mod_ctx_set(mod, NULL);
 		ctx_free(ctx);
 	}
 }

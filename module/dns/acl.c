@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "module/compat.h"
 #include "module/dns/acl.h"
 
 /*!
@@ -21,7 +22,7 @@ static int labels_below(const knot_dname_t *name, const knot_dname_t *bailiwick)
 		return -1;
 	}
 	for (int i = 0; i < diff; i++) {
-		name = knot_wire_next_label(name, NULL);
+		name = acme_dname_next_label(name);
 	}
 	return knot_dname_is_case_equal(name, bailiwick) ? diff : -1;
 }

@@ -27,6 +27,7 @@
 #include <libknot/libknot.h>
 
 #include "module/common/logtext.h"
+#include "module/compat.h"
 #include "module/dns/acl.h"
 #include "module/knotd/auth.h"
 
@@ -550,7 +551,7 @@ int acme_auth_update(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t 
 	if (!allowed) {
 		log_denied(mod, remote, update.tsig_name);
 		qdata->rcode = KNOT_RCODE_NOTAUTH;
-		qdata->rcode_tsig = KNOT_RCODE_BADKEY;
+		qdata->rcode_tsig = ACME_DENIED_TSIG_ERROR;
 		return KNOT_EACCES;
 	}
 

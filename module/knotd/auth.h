@@ -18,7 +18,8 @@
  *  1. The zone's `acl` list for action update (process_query_acl_check(),
  *     acl_allowed()), evaluated by acl.c with the TSIG key *name and
  *     algorithm* from the message, before any MAC check.  Not allowed:
- *     NOTAUTH with TSIG error BADKEY.  That covers an unknown key, a known
+ *     NOTAUTH, with TSIG error BADKEY on Knot 3.2, without on 3.3 and later
+ *     (ACME_DENIED_TSIG_ERROR, module/compat.h).  That covers an unknown key, a known
  *     key no rule allows (whatever its MAC), and an unsigned message no rule
  *     allows (Knot answers that without TSIG, as the query has none).
  *  2. Allowed and signed: the secret of the matched key, then
@@ -51,7 +52,8 @@
  *    also signs a BADTIME error (tsig_time_signed is set for it); after
  *    BADSIG it only appends the unsigned TSIG error.
  *  - not allowed, or unsigned: sign.tsig_key stays empty; a signed query gets
- *    the unsigned TSIG error BADKEY, an unsigned one no TSIG.
+ *    the unsigned TSIG error BADKEY (Knot 3.2; none from 3.3 on), an
+ *    unsigned one no TSIG.
  *
  * \param mod       Module instance (for configuration access and logging).
  * \param qdata     Query data: query, remote address, mm; rcode, rcode_tsig
@@ -61,7 +63,8 @@
  *
  * \retval KNOT_EOK       Allowed (and verified if signed); qdata->rcode is
  *                        NOERROR.
- * \retval KNOT_EACCES    No acl allows it: rcode NOTAUTH, rcode_tsig BADKEY.
+ * \retval KNOT_EACCES    No acl allows it: rcode NOTAUTH, rcode_tsig
+ *                        ACME_DENIED_TSIG_ERROR.
  * \retval KNOT_TSIG_E*   The MAC check failed (BADSIG, BADTIME, BADKEY):
  *                        rcode NOTAUTH, rcode_tsig set.
  * \retval KNOT_EEXIST    A replay, or a message the replay cache cannot tell

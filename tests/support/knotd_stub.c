@@ -47,9 +47,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "module/compat.h"
 #include "tests/support/knotd_stub.h"
 
-extern const knotd_mod_api_t knotd_mod_api;
 
 /* Keys: the secrets of TsigKey.make(name, algorithm) in acmetest/ddns.py. */
 
@@ -457,7 +457,7 @@ void knotd_conf_free(knotd_conf_t *conf)
 	memset(conf, 0, sizeof(*conf));
 }
 
-void *knotd_mod_ctx(knotd_mod_t *mod)
+void *knotd_mod_ctx(ACME_KNOTD_CONST knotd_mod_t *mod)
 {
 	return mod->ctx;
 }
@@ -467,7 +467,7 @@ void knotd_mod_ctx_set(knotd_mod_t *mod, void *ctx)
 	mod->ctx = ctx;
 }
 
-const knot_dname_t *knotd_mod_zone(knotd_mod_t *mod)
+const knot_dname_t *knotd_mod_zone(ACME_KNOTD_CONST knotd_mod_t *mod)
 {
 	return mod->zone;
 }
@@ -564,17 +564,19 @@ int knotd_mod_in_hook(knotd_mod_t *mod, knotd_stage_t stage, knotd_mod_in_hook_f
 	return KNOT_EOK;
 }
 
+#if !ACME_KNOTD_INLINE_ADDR
 const struct sockaddr_storage *knotd_qdata_remote_addr(knotd_qdata_t *qdata)
 {
 	return qdata->params->remote;
 }
+#endif
 
-const knot_dname_t *knotd_qdata_zone_name(knotd_qdata_t *qdata)
+const knot_dname_t *knotd_qdata_zone_name(ACME_KNOTD_CONST knotd_qdata_t *qdata)
 {
 	return qdata->extra->zone;
 }
 
-knot_rrset_t knotd_qdata_zone_apex_rrset(knotd_qdata_t *qdata, uint16_t type)
+knot_rrset_t knotd_qdata_zone_apex_rrset(ACME_KNOTD_CONST knotd_qdata_t *qdata, uint16_t type)
 {
 	knot_rrset_t rr;
 	knot_rrset_init_empty(&rr);

@@ -62,6 +62,9 @@ typedef struct {
 
 extern const stub_key_t stub_keys[3];
 
+/*! The module under test (mod-acme.c, KNOTD_MOD_API). */
+extern const knotd_mod_api_t knotd_mod_api;
+
 /*!
  * Creates the temporary directory and loads the module for both zones
  * (once per process); removes everything at exit.
