@@ -1672,8 +1672,15 @@ int acme_lmdb_open(acme_store_t **out, const char *path, const acme_lmdb_opts_t 
 			return KNOT_EOK;
 		}
 	}
+	/* LMDB 0.9.27 and later (Debian 13 on) destroy the lock file's mutexes
+	 * when the last process closes the environment; one opening it at that
+	 * moment gets them destroyed, and its first transaction fails with EINVAL.
+	 * Opening again initializes them anew. */
 	lmdb_store_t *store = NULL;
-	int ret = store_create(&store, real, opts);
+	int ret = KNOT_EINVAL;
+	for (int attempt = 0; attempt < 3 && ret == KNOT_EINVAL; attempt++) {
+		ret = store_create(&store, real, opts);
+	}
 	if (ret == KNOT_EOK) {
 		store->next = registry;
 		registry = store;

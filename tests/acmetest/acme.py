@@ -48,8 +48,9 @@ import dns.query
 import dns.rcode
 
 from acmetest.dnssec import SIGNED_MODULES, SIGNER_CONF, dnskey, ds
-from acmetest.knotd import (ALIAS_ZONE, DELEG_ZONE, HOST, KNOT_ACME, Knotd, MOD_ACME_SO, Zone,
-                            challenge_value, free_port, set_pdeathsig, terminate)
+from acmetest.knotd import (ALIAS_ZONE, DELEG_ZONE, DENIED_LOG, HOST, KNOT_ACME, Knotd,
+                            MOD_ACME_SO, Zone, challenge_value, free_port, set_pdeathsig,
+                            terminate)
 
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin"
 

@@ -43,6 +43,27 @@ KNOT_ACME = os.environ.get("KNOT_ACME") or str(REPO / "knot-acme")
 KNOTD = shutil.which("knotd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotd"
 KNOTC = shutil.which("knotc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotc"
 
+
+
+def _knot_version():
+    try:
+        out = subprocess.run([KNOTD, "-V"], capture_output=True, text=True).stdout
+    except OSError:
+        return (0, 0, 0)
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+
+
+#: Version of the knotd under test, e.g. (3, 4, 6).
+KNOT_VERSION = _knot_version()
+#: TSIG error Knot puts in its NOTAUTH to a signed UPDATE no acl allows
+#: (unknown key, key not allowed): BADKEY in 3.2, none from 3.3 on.  The
+#: module answers as the Knot it is built for (module/compat.h).
+DENIED_TSIG_ERROR = "BADKEY" if KNOT_VERSION < (3, 3) else None
+#: The module's log of such a denial: "denied, NOTAUTH/BADKEY" in 3.2,
+#: "denied, NOTAUTH" from 3.3 on.
+DENIED_LOG = r"denied, NOTAUTH/BADKEY" if DENIED_TSIG_ERROR else r"denied, NOTAUTH(?!/)"
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 QUERY_TIMEOUT = 3.0

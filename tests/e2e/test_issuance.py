@@ -19,7 +19,7 @@ import dns.rcode
 import dns.rdatatype
 
 from acmetest.acme import ALIAS_TARGET, cert_names, run_certbot, run_lego
-from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, challenge_value
+from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, DENIED_LOG, challenge_value
 
 CHALLENGE_NAMES = ["_acme-challenge.example.com", ALIAS_TARGET]
 
@@ -99,7 +99,7 @@ def assert_refused(env, run, zone, key, mark):
     assert run.cert is None, report(env, run)
     log = env.acme.log_since(mark)
     assert re.search(rf"\[{re.escape(zone)}\.\] module 'mod-acme/default', DDNS, from \S+, key {re.escape(key)}\.,"
-                     r" denied, NOTAUTH/BADKEY", log), log
+                     " " + DENIED_LOG, log), log
     assert live_values(env, key, log) == [], log
     assert_store_clean(env)
 

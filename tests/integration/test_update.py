@@ -35,7 +35,7 @@ import pytest
 from acmetest.ddns import (DdnsKnotd, MINIMAL_RECORDS, RR, TsigKey, add, attached, build_update,
                            ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset,
                            send_wire, serving, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
-from acmetest.knotd import HOST, MOD_ACME_SO, Zone, challenge_value
+from acmetest.knotd import DENIED_LOG, DENIED_TSIG_ERROR, HOST, MOD_ACME_SO, Zone, challenge_value
 
 K1 = TsigKey.make("k1")
 K2 = TsigKey.make("k2", "hmac-sha512")          # known to knotd, in no acl
@@ -499,9 +499,10 @@ def test_unknown_key_badkey(k, tcp):
     name = owner(uniq("badkey"), STRICT)
     req = make_update(STRICT, updates=[add(name, val("bk"))], key=UNKNOWN)
     r = _tsig_case(k, tcp, req, name)
-    assert (r.rcode_text, r.tsig_error_text, r.tsig_mac_len) == ("NOTAUTH", "BADKEY", 0)
-    with pytest.raises(dns.tsig.PeerBadKey):
-        r.verified(req)
+    assert (r.rcode_text, r.tsig_error_text, r.tsig_mac_len) == ("NOTAUTH", DENIED_TSIG_ERROR, 0)
+    if DENIED_TSIG_ERROR:
+        with pytest.raises(dns.tsig.PeerBadKey):
+            r.verified(req)
 
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
@@ -509,7 +510,7 @@ def test_known_key_not_in_acl_badkey(k, tcp):
     name = owner(uniq("k2"), STRICT)
     req = make_update(STRICT, updates=[add(name, val("k2"))], key=K2)
     r = _tsig_case(k, tcp, req, name)
-    assert (r.rcode_text, r.tsig_error_text, r.tsig_mac_len) == ("NOTAUTH", "BADKEY", 0)
+    assert (r.rcode_text, r.tsig_error_text, r.tsig_mac_len) == ("NOTAUTH", DENIED_TSIG_ERROR, 0)
 
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
@@ -630,7 +631,7 @@ LOG_REFUSED = {
     "badsig": (lambda n: dict(updates=[add(n, val("x"))], key=K1, mac_tamper=True),
                    r"key k1\., denied, NOTAUTH/BADSIG"),
     "badkey": (lambda n: dict(updates=[add(n, val("x"))], key=UNKNOWN),
-                   r"key nokey\., denied, NOTAUTH/BADKEY"),
+                   r"key nokey\., " + DENIED_LOG),
     "badtime": (lambda n: dict(updates=[add(n, val("x"))], key=K1, time_offset=7200),
                    r"key k1\., denied, NOTAUTH/BADTIME"),
 }
