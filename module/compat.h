@@ -37,6 +37,10 @@
  *  - 3.4: knot_wire_next_label() wants a non-NULL packet (_nonnull_(1, 2)),
  *    knot_dname_prefixlen() lost its packet argument: the module walks
  *    uncompressed names itself (acme_dname_next_label()).
+ *  - 3.5: libknot refuses to write or parse RR data with bytes left over
+ *    after its fields (KNOT_EMALF), so such an UPDATE never reaches the module
+ *    and knotd answers FORMERR itself: the unit tests build such messages
+ *    only before 3.5 (ACME_KNOT_STRICT_RDATA).
  *  - 3.5.4: unload is called only while the context is set, also after a
  *    failed load, and a reset (zone restore) calls unload then load on the
  *    same instance: mod-acme.c clears the context whenever it frees it.
@@ -71,6 +75,9 @@
 #define ACME_KNOTD_CONST
 #define ACME_KNOTD_INLINE_ADDR	0
 #endif
+
+/*! libknot rejects RR data with trailing bytes (3.5 and later). */
+#define ACME_KNOT_STRICT_RDATA	(ACME_KNOT_VERSION >= 0x030500)
 
 /*! Label after \a lp in an uncompressed name (\a lp not the root label). */
 static inline const uint8_t *acme_dname_next_label(const uint8_t *lp)

@@ -44,6 +44,7 @@
 
 #include <libknot/libknot.h>
 
+#include "module/compat.h"
 #include "module/dns/ddns.h"
 #include "module/store/store.h"
 #include "module/dns/value.h"
@@ -92,6 +93,7 @@ typedef struct {
 	uint8_t *wire;
 	knot_pkt_t *msg;
 	acme_ddns_t ddns;
+	bool libknot_refused;         /*!< libknot would not write or parse it. */
 } fixture_t;
 
 static void msg_free(fixture_t *f)
@@ -228,7 +230,17 @@ static knot_pkt_t *build_msg(fixture_t *f, const char *zone, uint16_t qclass, ui
 		uint8_t rdata[1024];
 		uint16_t len = rdata_from_desc(d->type, d->rdata, rdata, sizeof(rdata));
 		assert_int_equal(knot_rrset_add_rdata(sets[i], rdata, len, NULL), KNOT_EOK);
-		assert_int_equal(knot_pkt_put(out, KNOT_COMPR_HINT_NONE, sets[i], 0), KNOT_EOK);
+		int ret = knot_pkt_put(out, KNOT_COMPR_HINT_NONE, sets[i], 0);
+		if (ret == KNOT_EMALF && ACME_KNOT_STRICT_RDATA) {
+			/* Never reaches the module: Knot answers FORMERR itself. */
+			for (size_t j = 0; j <= i; j++) {
+				knot_rrset_free(sets[j], NULL);
+			}
+			knot_pkt_free(out);
+			f->libknot_refused = true;
+			return NULL;
+		}
+		assert_int_equal(ret, KNOT_EOK);
 	}
 
 	f->wire = malloc(out->size);
@@ -242,7 +254,13 @@ static knot_pkt_t *build_msg(fixture_t *f, const char *zone, uint16_t qclass, ui
 
 	f->msg = knot_pkt_new(f->wire, size, NULL);
 	assert_non_null(f->msg);
-	assert_int_equal(knot_pkt_parse(f->msg, f->parse_flags), KNOT_EOK);
+	int ret = knot_pkt_parse(f->msg, f->parse_flags);
+	if (ret == KNOT_EMALF && ACME_KNOT_STRICT_RDATA) {
+		msg_free(f);
+		f->libknot_refused = true;
+		return NULL;
+	}
+	assert_int_equal(ret, KNOT_EOK);
 	assert_int_equal(knot_wire_get_opcode(f->msg->wire), KNOT_OPCODE_UPDATE);
 	return f->msg;
 }
@@ -266,7 +284,10 @@ static uint16_t process(fixture_t *f, uint64_t now)
 /*! Builds an UPDATE of ZONE holding \a rrs and processes it at \a now. */
 static uint16_t run(fixture_t *f, uint64_t now, const rr_desc_t *rrs, size_t count)
 {
-	build_msg(f, ZONE, KNOT_CLASS_IN, KNOT_RRTYPE_SOA, rrs, count);
+	f->libknot_refused = false;
+	if (build_msg(f, ZONE, KNOT_CLASS_IN, KNOT_RRTYPE_SOA, rrs, count) == NULL) {
+		return KNOT_RCODE_FORMERR;  /* knotd's answer to what it cannot parse. */
+	}
 	return process(f, now);
 }
 
@@ -299,6 +320,9 @@ static const char *rcode_name(uint16_t rcode)
 /*! Asserts that the last processing was refused for \a owner, with a reason. */
 static void assert_reason(fixture_t *f, const char *owner)
 {
+	if (f->libknot_refused) {
+		return;  /* Refused by libknot: the module gave no reason. */
+	}
 	assert_non_null(f->ddns.reason);
 	assert_string_not_equal(f->ddns.reason, "stale");
 	assert_true(strlen(f->ddns.reason) > 0);
