@@ -44,7 +44,6 @@ KNOTD = shutil.which("knotd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbi
 KNOTC = shutil.which("knotc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotc"
 
 
-
 def _knot_version():
     try:
         out = subprocess.run([KNOTD, "-V"], capture_output=True, text=True).stdout
