@@ -28,6 +28,7 @@ _acme-challenge.ok     NS     acme-ns1.example.net.
 _acme-challenge.other  CNAME  other.example.com.elsewhere.example.org.
 _acme-challenge.nomod  CNAME  nomod.example.com.plain.example.net.
 _acme-challenge.gone   CNAME  gone.example.com.missing.example.net.
+_acme-challenge.slow   CNAME  slow.example.com.slow.example.net.
 ; lame: delegated to a name server that does not serve the zone
 _acme-challenge.lame   NS     ns.lame.example.com.
 ns.lame                A      127.0.0.1
@@ -46,9 +47,13 @@ def topo():
     missing = [m for m in missing_tools() if m.startswith("unbound")]
     if missing:
         pytest.fail("not installed: " + ", ".join(missing))
+    slow_records = CHALLENGE_RECORDS.replace("@     5  SOA", "@  3600  SOA").replace(
+        "86400 5", "86400 3600")
     acme = Knotd([Zone(ALIAS, records=CHALLENGE_RECORDS),
-                  Zone("plain.example.net", module=None)],
-                 acme={"default": dict(ACME_SETTINGS)})
+                  Zone("plain.example.net", module=None),
+                  Zone("slow.example.net", module="mod-acme/slow", records=slow_records)],
+                 acme={"default": dict(ACME_SETTINGS),
+                       "slow": dict(ACME_SETTINGS, **{"max-ttl": 3600})})
     # A mod-acme zone whose file does not exist: knotd does not load it.
     text = acme.config_text() + ("  - domain: missing.example.net.\n"
                                  "    file: /nonexistent/missing.zone\n"
@@ -62,6 +67,9 @@ def topo():
         for name in ("www.example.com", "absent.example.com"):
             regs[name] = register(acme, name, "--alias", ALIAS, server, "--client", "lego")
             finish_file(acme, regs[name], ALIAS)
+        regs["slow.example.com"] = register(acme, "slow.example.com", "--alias",
+                                            "slow.example.net", server, "--client", "lego")
+        finish_file(acme, regs["slow.example.com"], "slow.example.net")
         for name in ("ok.example.com", "lame.example.com", "deleg.example.com"):
             regs[name] = register(acme, name, "--delegate", "--ns", NS, server,
                                   "--client", "lego")
@@ -73,6 +81,7 @@ def topo():
             "example.com": main.port, "elsewhere.example.org": main.port,
             ALIAS: acme.port, "plain.example.net": acme.port,
             "missing.example.net": acme.port, "_acme-challenge.ok.example.com": acme.port,
+            "slow.example.net": acme.port,
         }).start("example.com")
         yield acme, unbound, regs
     finally:
@@ -130,6 +139,14 @@ def test_each_mistake_is_named(topo, name, args, mistake):
     assert res.stdout.splitlines()[-1].endswith("would fail")
 
 
+def test_long_ttls_are_warned_about(topo):
+    res = check(topo, "slow.example.com")
+    assert res.returncode == 0, res.stdout   # issuance works, later than it could
+    assert "warning: negative answers in zone slow.example.net. are cached for 3600 s" \
+        in res.stdout
+    assert "warning: values are answered with TTLs up to 3600 s (max-ttl)" in res.stdout
+
+
 def test_probe_not_sent_on_errors(topo):
     res = check(topo, "www.example.com", "--key", "knot-acme-absent.example.com.", "--probe")
     assert res.returncode == 1
@@ -154,3 +171,38 @@ def test_bad_input(topo, args, message):
     res = subprocess.run([KNOT_ACME, "-c", str(acme.conf), "check", *args],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and message in res.stderr and res.stdout == ""
+
+
+def test_dnssec_bogus_delegation_is_named(tmp_path):
+    """A signed main zone with a DS for the (unsigned) delegated challenge
+    zone: a validating resolver calls every answer bogus, and check says so."""
+    from acmetest.dnssec import dnskey
+    acme = Knotd([Zone(ALIAS, records=CHALLENGE_RECORDS)], acme={"default": dict(ACME_SETTINGS)})
+    main = unbound = None
+    try:
+        acme.start()
+        reg = register(acme, "bogus.example.com", "--delegate", "--ns", NS, "--client", "lego",
+                       f"--server={HOST}@{acme.port}")
+        finish_file(acme, reg)
+        records = ORG.replace("ns1.example.com.", "ns1") + "ns1 A 127.0.0.1\n" + (
+            "_acme-challenge.bogus NS acme-ns1.example.net.\n"
+            "_acme-challenge.bogus DS 12345 13 2 "
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n")
+        main = Knotd([Zone("example.com", module=None, records=records,
+                           options={"dnssec-signing": True})],
+                     acme={}, load_module=False).start()
+        unbound = Unbound(tmp_path / "unbound", {
+            "example.com": main.port, "_acme-challenge.bogus.example.com": acme.port,
+        }, anchors=dnskey(main, "example.com")).start("example.com")
+        res = subprocess.run([KNOT_ACME, "-c", str(acme.conf), "check", "bogus.example.com",
+                              "--resolver", f"{HOST}@{unbound.port}"],
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert "error: DNSSEC: " in res.stdout and "bogus" in res.stdout, res.stdout
+    finally:
+        for part in (unbound, main, acme):
+            if part is not None:
+                part.stop()
+        if main is not None:
+            main.cleanup()
+        acme.cleanup()
