@@ -12,16 +12,15 @@ import os
 import shutil
 import socket
 import struct
-import subprocess
 import tempfile
-import time
 import weakref
 from pathlib import Path
 
 # Process and port helpers shared with the tests.
 import acmetest.knotd
-from acmetest.knotd import HOST, free_port, set_pdeathsig, terminate
-NAMED = shutil.which("named", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "named"
+from acmetest.knotd import HOST, Proc, file_tail, free_port, wait_until, which
+
+NAMED = which("named") or "named"
 
 KEY_NAME = "bench-key."
 KEY_ALG = "hmac-sha256"
@@ -77,89 +76,21 @@ def zone_text(origin: str, extra: str = "") -> str:
     return f"$ORIGIN {origin}\n" + BASE_RECORDS + extra
 
 
-class Server:
-    """A server process in a temporary directory (knotd has its own, Knotd)."""
-
-    kind = "server"
-
-    def __init__(self, name: str, zones, workdir=None):
-        self.name = name
-        self.zones = list(zones)          # [(origin, zone file text)]
-        self.dir = Path(workdir or tempfile.mkdtemp(prefix=f"knot-acme-bench-{name}-"))
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.proc = None
-        self._out = None
-        _LIVE.add(self)
-
-    def command(self):
-        raise NotImplementedError
-
-    def write_files(self):
-        raise NotImplementedError
-
-    def start(self, timeout: float = 60.0, wrapper=()):
-        self.write_files()
-        self._out = open(self.dir / "stderr.log", "ab")
-        self.proc = subprocess.Popen(list(wrapper) + self.command(), stdin=subprocess.DEVNULL,
-                                     stdout=self._out, stderr=self._out, cwd=str(self.dir),
-                                     preexec_fn=set_pdeathsig)
-        deadline = time.monotonic() + timeout
-        for origin, _ in self.zones:
-            while not soa_ok(self.port, origin):
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n"
-                                       + self.tail())
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"{self.name} not answering {origin} SOA:\n" + self.tail())
-                time.sleep(0.05)
-        return self
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill9(self):
-        """SIGKILL, as a crash would (durability check)."""
-        if self.running():
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    def stop(self, timeout: float = 20.0):
-        if self.proc is not None:
-            terminate(self.proc, timeout)
-            self.proc = None
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-
-    def cleanup(self, keep: bool = False):
-        self.stop()
-        if not keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def tail(self, lines: int = 30) -> str:
-        out = []
-        for f in ("stderr.log", "knotd.log", "named.log"):
-            p = self.dir / f
-            if p.exists():
-                out.append(f"--- {p}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-lines:]))
-        return "\n".join(out)
+class BenchServer:
+    """`with server:` stops the server and removes its directory at the end
+    (kept with BENCH_KEEP=1); entering does not start it."""
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.cleanup(keep=bool(os.environ.get("BENCH_KEEP")))
+        self.stop()
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
 
-class Knotd(acmetest.knotd.Knotd):
+class Knotd(BenchServer, acmetest.knotd.Knotd):
     """knotd, run by the tests' runner (tests/acmetest/knotd.py), with any mix
     of zones:
 
@@ -221,15 +152,6 @@ class Knotd(acmetest.knotd.Knotd):
     def tail(self, lines: int = 30) -> str:
         return self.diagnostics(lines)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        return False
-
     def module_counter(self, zone: str, counter: str) -> int:
         """Sum of a mod-acme counter from `knotc zone-stats ZONE mod-acme`."""
         try:
@@ -238,15 +160,52 @@ class Knotd(acmetest.knotd.Knotd):
             return 0
 
 
-class Named(Server):
-    """BIND 9 named with update-policy for the benchmark key."""
+class Named(BenchServer):
+    """BIND 9 named with update-policy for the benchmark key, in a temporary
+    directory (the process run by the tests' acmetest.knotd.Proc)."""
 
     kind = "named"
 
     def __init__(self, name, zones, secret, workers=2, workdir=None):
-        super().__init__(name, zones, workdir)
+        self.name = name
+        self.zones = list(zones)          # [(origin, zone file text)]
+        self.dir = Path(workdir or tempfile.mkdtemp(prefix=f"knot-acme-bench-{name}-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
         self.secret = secret
         self.workers = workers
+        self.proc = Proc(name, [NAMED, "-f", "-4", "-n", str(workers),
+                                "-c", self.dir / "named.conf"],
+                         self.dir / "stderr.log", cwd=str(self.dir))
+        _LIVE.add(self)
+
+    def start(self, timeout: float = 60.0, wrapper=()):
+        """Starts named (under wrapper, if given) and waits for every zone's SOA."""
+        self.write_files()
+        self.proc.start(wrapper)
+        try:
+            for origin, _ in self.zones:
+                wait_until(f"{self.name} answering {origin} SOA", self.proc,
+                           lambda: soa_ok(self.port, origin), timeout, 0.05)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def kill9(self):
+        """SIGKILL, as a crash would (durability check)."""
+        self.proc.kill()
+
+    def stop(self, timeout: float = 20.0):
+        self.proc.stop(timeout)
+
+    def tail(self, lines: int = 30) -> str:
+        return (self.proc.diagnostics(lines) +
+                f"\n--- {self.dir / 'named.log'}\n{file_tail(self.dir / 'named.log', lines)}")
 
     def write_files(self):
         d = self.dir
@@ -280,6 +239,3 @@ logging {{
 }};
 """ + "\n".join(zones) + "\n"
         (d / "named.conf").write_text(conf)
-
-    def command(self):
-        return [NAMED, "-f", "-4", "-n", str(self.workers), "-c", str(self.dir / "named.conf")]

@@ -3,13 +3,16 @@ and bench/:
 
   acmetest.knotd   a real knotd with the built mod-acme in a temporary
                    directory (start, stop, query, knotc, the knot-acme tool),
-                   process and socket helpers, the default test zones
-  acmetest.ddns    TSIG keys, acls, DdnsKnotd, raw UPDATE messages, the
-                   pytest hooks and fixtures the DDNS suites share
+                   other processes (Proc), ports, the default test zones
+  acmetest.ddns    TSIG keys, acls, DdnsKnotd, raw UPDATE messages, replays,
+                   unique labels, the pytest hooks and fixtures the DDNS
+                   suites share
+  acmetest.unbound unbound as a test resolver (validating with anchors)
   acmetest.acme    the end-to-end topology: pebble, unbound, two knotds,
                    certbot and lego
   acmetest.dnssec  signed challenge zones: the accepted signer configuration,
-                   keymgr keys and DS, delv, a validating unbound
+                   keymgr keys and DS, delv
+  acmetest.onboard knot-acme register / unregister as an operator runs them
   acmetest.harden  what the hardening suites add: long/short mode, results
                    file, LMDB inspection, a raw connection, a recording proxy
 

@@ -35,29 +35,15 @@ import shutil
 import ssl
 import subprocess
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import dns.exception
-import dns.flags
-import dns.message
-import dns.query
-import dns.rcode
-
 from acmetest.dnssec import SIGNED_MODULES, SIGNER_CONF, dnskey, ds
-from acmetest.knotd import (ALIAS_ZONE, DELEG_ZONE, DENIED_LOG, HOST, KNOT_ACME, Knotd,
-                            MOD_ACME_SO, Zone, challenge_value, free_port, set_pdeathsig,
-                            terminate)
-
-SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin"
-
-
-def which(prog: str) -> Optional[str]:
-    return shutil.which(prog, path=SBIN_PATH)
-
+from acmetest.knotd import (ALIAS_ZONE, DELEG_ZONE, HOST, Knotd, Proc, ProcessError, Zone,
+                            file_tail, free_port, set_pdeathsig, wait_until, which)
+from acmetest.unbound import Unbound
 
 #: Debian 12 packages each external program comes from (scripts/deps installs them).
 TOOLS = {
@@ -130,68 +116,8 @@ def missing_tools() -> List[str]:
     return [f"{prog} (Debian package {pkg})" for prog, pkg in TOOLS.items() if not which(prog)]
 
 
-class EnvError(RuntimeError):
-    pass
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no file)"
-
-
-class Proc:
-    """A background process with its output in a log file."""
-
-    def __init__(self, name: str, cmd: List[str], log: Path, env=None, cwd=None):
-        self.name, self.cmd, self.log = name, cmd, log
-        self.env, self.cwd = env, cwd
-        self.proc: Optional[subprocess.Popen] = None
-        self._out = None
-
-    def start(self):
-        self._out = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd,
-                                     preexec_fn=set_pdeathsig)
-        return self
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def check_running(self):
-        if not self.running:
-            rc = None if self.proc is None else self.proc.returncode
-            raise EnvError(f"{self.name} exited with status {rc}\n{self.diagnostics()}")
-
-    def stop(self, timeout: float = 10.0):
-        if self.proc is not None:
-            terminate(self.proc, timeout)
-            self.proc = None
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-
-    def diagnostics(self, lines: int = 40) -> str:
-        return f"--- {self.name}: {' '.join(self.cmd)}\n--- {self.log} (tail)\n{_tail(self.log, lines)}"
-
-
-def _wait(what: str, proc: Proc, probe, timeout: float = START_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        proc.check_running()
-        try:
-            if probe():
-                return
-        except Exception as exc:  # not up yet
-            last = exc
-        if time.monotonic() > deadline:
-            raise EnvError(f"{what} not ready within {timeout} s (last: {last!r})\n"
-                           + proc.diagnostics())
-        time.sleep(0.1)
+class EnvError(ProcessError):
+    """The e2e environment failed to start or a client failed to run."""
 
 
 # -- TLS material for pebble --------------------------------------------------
@@ -222,108 +148,6 @@ def make_tls(d: Path) -> Dict[str, Path]:
         if res.returncode != 0:
             raise EnvError(f"{' '.join(map(str, cmd))} failed:\n{res.stdout}{res.stderr}")
     return {"ca": ca, "cert": cert, "key": key}
-
-
-# -- unbound ------------------------------------------------------------------
-
-class Unbound:
-    """unbound as the CA's resolver, with stub zones to the local knotds."""
-
-    def __init__(self, d: Path, stubs: Dict[str, int], anchors: Optional[List[str]] = None):
-        """anchors: DNSKEY lines to validate with (None: no validation)."""
-        self.dir = d
-        self.validating = anchors is not None
-        d.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.conf = d / "unbound.conf"
-        self.logfile = d / "unbound.log"
-        lines = [
-            "server:",
-            f'  directory: "{d}"',
-            '  chroot: ""',
-            '  username: ""',
-            "  use-syslog: no",
-            f'  logfile: "{self.logfile}"',
-            "  verbosity: 1",
-            f'  pidfile: "{d / "unbound.pid"}"',
-            f"  interface: {HOST}",
-            f"  port: {self.port}",
-            "  do-ip6: no",
-            "  access-control: 127.0.0.0/8 allow",
-            "  do-not-query-localhost: no",
-            '  module-config: "validator iterator"' if anchors is not None else
-            '  module-config: "iterator"',
-            "  qname-minimisation: yes",
-            "  harden-below-nxdomain: yes",
-            # unbound stops below an NXDOMAIN only when DNSSEC is expected, or in
-            # strict mode; these zones are unsigned, so strict mode is what makes
-            # an NXDOMAIN at an empty non-terminal (example.com.auth.example.net
-            # above the live www label) fail the alias issuance, as at resolvers
-            # that apply RFC 8020.  It needs no fallback here: every name asked
-            # for is in the local zones.
-            "  qname-minimisation-strict: yes",
-            "  num-threads: 1",
-            # Control over a unix socket (no TLS keys): reload empties the cache.
-            "remote-control:",
-            "  control-enable: yes",
-            f'  control-interface: "{d / "unbound.ctl"}"',
-            "  control-use-cert: no",
-        ]
-        if anchors is not None:
-            # After server:'s items, before remote-control:.
-            at = lines.index("remote-control:")
-            lines[at:at] = ["  aggressive-nsec: yes", "  val-log-level: 2"] + [
-                f'  trust-anchor: "{" ".join(a.split())}"' for a in anchors]
-        for name, port in stubs.items():
-            lines += ["stub-zone:", f'  name: "{name}"', f"  stub-addr: {HOST}@{port}"]
-        self.conf.write_text("\n".join(lines) + "\n")
-        self.proc = Proc("unbound", [which("unbound") or "unbound", "-d", "-c", str(self.conf)],
-                         d / "unbound.stderr")
-
-    def query(self, name, rdtype="TXT", timeout: float = 3.0) -> dns.message.Message:
-        """With DO and AD when validating: AD in the answer says it validated."""
-        q = dns.message.make_query(name, rdtype, want_dnssec=self.validating)
-        if self.validating:
-            q.flags |= dns.flags.AD
-        return dns.query.udp(q, HOST, timeout=timeout, port=self.port)
-
-    def validation_failures(self) -> List[str]:
-        """Lines of unbound's log about answers that failed validation."""
-        try:
-            text = self.logfile.read_text(errors="replace")
-        except FileNotFoundError:
-            return []
-        return [line for line in text.splitlines() if "validation failure" in line]
-
-    def start(self, probe_name: str):
-        self.proc.start()
-
-        def ready():
-            return self.query(probe_name, "SOA", timeout=0.5).rcode() == dns.rcode.NOERROR
-        _wait("unbound", self.proc, ready)
-        return self
-
-    def control(self, *args) -> subprocess.CompletedProcess:
-        cmd = [which("unbound-control") or "unbound-control", "-c", str(self.conf), *args]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-        if res.returncode != 0:
-            raise EnvError(f"{' '.join(cmd)} failed:\n{res.stdout}{res.stderr}\n"
-                           + self.diagnostics())
-        return res
-
-    def flush(self):
-        """Empties every cache (unbound-control reload), keeping the process."""
-        self.control("reload")
-
-        def ready():
-            return self.query(MAIN_ZONE, "SOA", timeout=0.5).rcode() == dns.rcode.NOERROR
-        _wait("unbound after reload", self.proc, ready)
-
-    def stop(self):
-        self.proc.stop()
-
-    def diagnostics(self) -> str:
-        return self.proc.diagnostics() + f"\n--- {self.logfile} (tail)\n{_tail(self.logfile)}"
 
 
 # -- pebble -------------------------------------------------------------------
@@ -371,8 +195,8 @@ class Pebble:
 
     def start(self):
         self.proc.start()
-        _wait("pebble", self.proc, lambda: self._get(self.directory, 1.0))
-        _wait("pebble management", self.proc,
+        wait_until("pebble", self.proc, lambda: self._get(self.directory, 1.0))
+        wait_until("pebble management", self.proc,
               lambda: self._get(f"https://{HOST}:{self.mgmt_port}/roots/0", 1.0))
         # The root that issued certificates chain to (new at every pebble start).
         self.root_pem.write_bytes(self._get(f"https://{HOST}:{self.mgmt_port}/roots/0"))
@@ -438,7 +262,7 @@ class AcmeEnv:
                 MAIN_ZONE: self.main.port,
                 DELEG_ZONE: self.acme.port,
                 ALIAS_ZONE: self.acme.port,
-            }, anchors).start(MAIN_ZONE)
+            }, anchors, strict=True).start(MAIN_ZONE)
             self.tls = make_tls(self.dir / "tls")
             self.pebble = Pebble(self.dir / "pebble", self.tls, self.unbound.port).start()
         except BaseException:
@@ -498,7 +322,8 @@ class ClientRun:
         return self.returncode == 0
 
 
-def _run(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.CompletedProcess:
+def run_client(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.CompletedProcess:
+    """Runs an ACME client to its end with env added, its output in log."""
     full_env = dict(os.environ)
     full_env.update(env)
     try:
@@ -532,13 +357,13 @@ def run_certbot(env: AcmeEnv, key: str, domains: List[str], name: str) -> Client
            "--logs-dir", str(d / "logs"), "--cert-name", name]
     for dom in domains:
         cmd += ["-d", dom]
-    res = _run(cmd, {"REQUESTS_CA_BUNDLE": str(env.tls["ca"])}, d / "certbot.out")
+    res = run_client(cmd, {"REQUESTS_CA_BUNDLE": str(env.tls["ca"])}, d / "certbot.out")
     live = d / "config" / "live" / name
     cert, chain = live / "cert.pem", live / "chain.pem"
     out = res.stdout + res.stderr
     logfile = d / "logs" / "letsencrypt.log"
     if res.returncode != 0 and logfile.exists():
-        out += "\n--- letsencrypt.log (tail)\n" + _tail(logfile, 60)
+        out += "\n--- letsencrypt.log (tail)\n" + file_tail(logfile, 60)
     return ClientRun(res.returncode, out, cert if cert.exists() else None,
                      chain if chain.exists() else None, d)
 
@@ -574,7 +399,7 @@ def run_lego(env: AcmeEnv, key: str, domains: List[str], name: str,
         "RFC2136_POLLING_INTERVAL": "1",
     }
     lenv.update(extra_env or {})
-    res = _run(cmd, lenv, d / "lego.out")
+    res = run_client(cmd, lenv, d / "lego.out")
     certs = d / "lego" / "certificates"
     base = domains[0].replace("*", "_")
     cert, chain = certs / f"{base}.crt", certs / f"{base}.issuer.crt"
@@ -591,5 +416,4 @@ def cert_names(cert: Path) -> List[str]:
 
 
 __all__ = ["AcmeEnv", "ClientRun", "EnvError", "run_certbot", "run_lego", "cert_names",
-           "missing_tools", "challenge_value", "KNOT_ACME", "MOD_ACME_SO", "DELEG_ZONE", "ALIAS_ZONE",
-           "ALIAS_TARGET", "MAIN_ZONE"]
+           "missing_tools", "ALIAS_TARGET", "MAIN_ZONE"]

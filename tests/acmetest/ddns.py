@@ -17,6 +17,7 @@ Extends the harness in acmetest.knotd with what DDNS tests need:
 import base64
 import hashlib
 import hmac
+import random
 import re
 import socket
 import struct
@@ -515,6 +516,49 @@ def txt_set(msg: dns.message.Message) -> frozenset:
             for rd in rrset:
                 out.add(tuple(rd.strings))
     return frozenset(out)
+
+
+# -- replays ----------------------------------------------------------------------
+
+#: TSIG error of a refused replay (RFC 8945).
+BADTIME = 18
+
+
+def assert_replay_refused(reply, what=""):
+    """A replay's reply: NOTAUTH with TSIG error BADTIME, signed."""
+    assert reply is not None, f"no reply to the replay {what}"
+    assert reply.rcode_text == "NOTAUTH", (what, reply.summary())
+    assert reply.tsig_error == BADTIME, (what, reply.summary())
+    assert reply.tsig_mac_len > 0, f"BADTIME reply not signed {what}"
+
+
+def upper_key(wire: bytes, key: TsigKey) -> bytes:
+    """The same message with the TSIG owner (key name) in upper case: the MAC
+    covers the name in canonical form, so it still verifies."""
+    name = key.name.to_wire()
+    pos = wire.rfind(name)
+    assert pos > 0
+    return wire[:pos] + name.upper() + wire[pos + len(name):]
+
+
+def other_id(wire: bytes) -> bytes:
+    """The same message with another header ID (TSIG keeps the original ID)."""
+    new = (int.from_bytes(wire[:2], "big") ^ 0x5a5a).to_bytes(2, "big")
+    return new + wire[2:]
+
+
+_labels = [0]
+
+
+def unique_label(prefix: str) -> str:
+    """A fresh owner label, for tests sharing one server and one store."""
+    _labels[0] += 1
+    return f"{prefix}-{_labels[0]}-{random.randrange(10**6)}"
+
+
+def labels_made() -> int:
+    """How many unique_label() made: changes with each one (values tied to a label)."""
+    return _labels[0]
 
 
 def rebase(rel: str, zone: str) -> str:

@@ -5,22 +5,20 @@
 - dnskey() / ds(): a zone's KSK and DS records as keymgr prints them;
 - anchors_file(): a trust-anchors file for delv;
 - delv(): BIND's validator against one server, with a chosen trust anchor;
-- Unbound: a validating unbound (trust anchors, aggressive-nsec, qname
-  minimisation) with stub zones to the test knotds; always stopped.
+- secure(), wait_for(): for answers of the validating unbound
+  (acmetest.unbound.Unbound with trust anchors).
 
 delv and unbound are external programs (Debian packages bind9-dnsutils and
 unbound): missing_validators() names the missing ones, and the tests skip
 with that reason.
 """
 
-import os
 import re
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Iterable, List
 
 import dns.flags
 import dns.message
@@ -28,9 +26,8 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from acmetest.knotd import HOST, Knotd, _tail, free_port, set_pdeathsig, terminate
+from acmetest.knotd import HOST, Knotd, which
 
-SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin"
 
 #: The online signer's instance: TXT forced into every NSEC type bitmap (but
 #: when TXT is the type asked for), so that no negative answer at a live
@@ -43,10 +40,6 @@ mod-onlinesign:
 """
 #: A signed challenge zone's module list: mod-acme first, the signer after it.
 SIGNED_MODULES = f"[mod-acme/default, mod-onlinesign/{SIGNER_ID}]"
-
-
-def which(prog: str) -> Optional[str]:
-    return shutil.which(prog, path=SBIN_PATH)
 
 
 def missing_validators() -> List[str]:
@@ -122,116 +115,9 @@ def delv(port: int, anchors: Path, root: str, name: str, rdtype: str = "TXT",
     return Delv(res.returncode, f"$ {' '.join(cmd)}\n{res.stdout}{res.stderr}")
 
 
-# -- unbound ------------------------------------------------------------------------
-
-class Unbound:
-    """A validating unbound: trust anchors, aggressive NSEC (RFC 8198), qname
-    minimisation, stub zones to the test knotds.
-
-    stubs    {zone: port on 127.0.0.1}
-    anchors  DNSKEY zone file lines (trust-anchor: lines)
-    """
-
-    def __init__(self, workdir: Path, stubs: Dict[str, int], anchors: Iterable[str],
-                 extra: Iterable[str] = ()):
-        self.dir = Path(workdir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.conf = self.dir / "unbound.conf"
-        self.logfile = self.dir / "unbound.log"
-        self.stderr_file = self.dir / "unbound.stderr"
-        self.proc: Optional[subprocess.Popen] = None
-        self._out = None
-        lines = unbound_server_lines(self.dir, self.port, anchors) + list(extra)
-        for name, port in stubs.items():
-            lines += ["stub-zone:", f'  name: "{name}"', f"  stub-addr: {HOST}@{port}"]
-        self.conf.write_text("\n".join(lines) + "\n")
-
-    def start(self, probe: str, timeout: float = 20.0):
-        self._out = open(self.stderr_file, "ab")
-        self.proc = subprocess.Popen([which("unbound") or "unbound", "-d", "-c", str(self.conf)],
-                                     stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=subprocess.STDOUT, preexec_fn=set_pdeathsig)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError("unbound exited during start\n" + self.diagnostics())
-            try:
-                if self.query(probe, "SOA", timeout=0.5).rcode() == dns.rcode.NOERROR:
-                    return self
-            except Exception:  # not up yet
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("unbound not ready\n" + self.diagnostics())
-            time.sleep(0.1)
-
-    def query(self, name, rdtype="TXT", timeout: float = 5.0) -> dns.message.Message:
-        """A query with DO and AD set: unbound sets AD on answers it validated."""
-        q = dns.message.make_query(name, rdtype, want_dnssec=True)
-        q.flags |= dns.flags.AD
-        return dns.query.udp(q, HOST, timeout=timeout, port=self.port)
-
-    def stop(self):
-        if self.proc is not None:
-            terminate(self.proc)
-            self.proc = None
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-
-    def diagnostics(self) -> str:
-        return (f"--- unbound in {self.dir}\n--- {self.logfile} (tail)\n{_tail(_read(self.logfile), 60)}"
-                f"\n--- stderr\n{_tail(_read(self.stderr_file))}")
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except FileNotFoundError:
-        return ""
-
-
-def unbound_server_lines(d: Path, port: int, anchors: Iterable[str]) -> List[str]:
-    """The server: clause of a validating test unbound (shared with e2e)."""
-    lines = [
-        "server:",
-        f'  directory: "{d}"',
-        '  chroot: ""',
-        '  username: ""',
-        "  use-syslog: no",
-        f'  logfile: "{d / "unbound.log"}"',
-        "  verbosity: 1",
-        "  val-log-level: 2",
-        f'  pidfile: "{d / "unbound.pid"}"',
-        f"  interface: {HOST}",
-        f"  port: {port}",
-        "  do-ip6: no",
-        "  access-control: 127.0.0.0/8 allow",
-        "  do-not-query-localhost: no",
-        '  module-config: "validator iterator"',
-        "  qname-minimisation: yes",
-        "  aggressive-nsec: yes",
-        "  harden-below-nxdomain: yes",
-        "  num-threads: 1",
-    ]
-    for line in anchors:
-        lines.append(f'  trust-anchor: "{" ".join(line.split())}"')
-    return lines
-
-
 def secure(msg: dns.message.Message) -> bool:
     """unbound validated the answer (AD)."""
     return bool(msg.flags & dns.flags.AD)
-
-
-def txt(msg: dns.message.Message) -> List[str]:
-    out = []
-    for rrset in msg.answer:
-        if rrset.rdtype == dns.rdatatype.TXT:
-            out += [b"".join(rd.strings).decode() for rd in rrset]
-    return sorted(out)
 
 
 def wait_for(what: str, probe, timeout: float = 60.0, interval: float = 0.2):

@@ -40,8 +40,17 @@ import dns.rdatatype
 REPO = Path(__file__).resolve().parents[2]
 MOD_ACME_SO = os.environ.get("MOD_ACME_SO") or str(REPO / ".libs" / "mod-acme.so")
 KNOT_ACME = os.environ.get("KNOT_ACME") or str(REPO / "knot-acme")
-KNOTD = shutil.which("knotd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotd"
-KNOTC = shutil.which("knotc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "knotc"
+#: Where programs are looked for: PATH, then the sbin directories.
+SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin"
+
+
+def which(prog: str) -> Optional[str]:
+    """Path of a program (PATH, then the sbin directories), or None."""
+    return shutil.which(prog, path=SBIN_PATH)
+
+
+KNOTD = which("knotd") or "knotd"
+KNOTC = which("knotc") or "knotc"
 
 
 def _knot_version():
@@ -137,8 +146,17 @@ def _yaml_value(value) -> str:
     return str(value)
 
 
-def _tail(text: str, lines: int = 40) -> str:
+def tail(text: str, lines: int = 40) -> str:
+    """The last lines of a text."""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def file_tail(path, lines: int = 40) -> str:
+    """The last lines of a file; "(no file)" when it does not exist."""
+    try:
+        return tail(Path(path).read_text(errors="replace"), lines)
+    except FileNotFoundError:
+        return "(no file)"
 
 
 @dataclass
@@ -190,6 +208,79 @@ def terminate(proc: subprocess.Popen, timeout: float = 10.0) -> int:
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.wait()
+
+
+class ProcessError(RuntimeError):
+    """A helper process exited or did not get ready."""
+
+
+class Proc:
+    """A background process (not knotd: Knotd runs its own) with its output
+    in a log file: SIGTERM to it if Python dies, stop() idempotent."""
+
+    def __init__(self, name: str, cmd: List[str], log: Path, env=None, cwd=None):
+        self.name, self.cmd, self.log = name, [str(c) for c in cmd], Path(log)
+        self.env, self.cwd = env, cwd
+        self.proc: Optional[subprocess.Popen] = None
+        self._out = None
+
+    def start(self, wrapper=()):
+        """Starts it (under wrapper, e.g. valgrind, if given)."""
+        self._out = open(self.log, "ab")
+        self.proc = subprocess.Popen([*wrapper, *self.cmd], stdin=subprocess.DEVNULL,
+                                     stdout=self._out, stderr=subprocess.STDOUT,
+                                     env=self.env, cwd=self.cwd, preexec_fn=set_pdeathsig)
+        return self
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.proc.pid if self.proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_running(self):
+        if not self.running:
+            rc = None if self.proc is None else self.proc.returncode
+            raise ProcessError(f"{self.name} exited with status {rc}\n{self.diagnostics()}")
+
+    def kill(self):
+        """SIGKILL, as a crash would."""
+        if self.running:
+            self.proc.kill()
+            self.proc.wait()
+        self.stop()
+
+    def stop(self, timeout: float = 10.0):
+        if self.proc is not None:
+            terminate(self.proc, timeout)
+            self.proc = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def diagnostics(self, lines: int = 40) -> str:
+        return (f"--- {self.name}: {' '.join(self.cmd)}\n--- {self.log} (tail)\n"
+                f"{file_tail(self.log, lines)}")
+
+
+def wait_until(what: str, proc: Proc, probe, timeout: float = 20.0, interval: float = 0.1):
+    """Polls probe() until it is true while proc runs; ProcessError when proc
+    exits or after timeout (with the last exception probe() raised)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        proc.check_running()
+        try:
+            if probe():
+                return
+        except Exception as exc:  # not up yet
+            last = exc
+        if time.monotonic() > deadline:
+            raise ProcessError(f"{what} not ready within {timeout} s (last: {last!r})\n"
+                               + proc.diagnostics())
+        time.sleep(interval)
 
 
 #: Every Knotd created in this process: stopped at exit whatever happened.
@@ -453,8 +544,8 @@ class Knotd:
             time.sleep(0.05)
 
     def diagnostics(self, lines: int = 40) -> str:
-        return (f"--- knotd.log (tail) in {self.dir} ---\n{_tail(self.log(), lines)}\n"
-                f"--- knotd stderr (tail) ---\n{_tail(self.stderr(), lines)}")
+        return (f"--- knotd.log (tail) in {self.dir} ---\n{tail(self.log(), lines)}\n"
+                f"--- knotd stderr (tail) ---\n{tail(self.stderr(), lines)}")
 
     # -- DNS ----------------------------------------------------------------
 

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from acmetest.acme import AcmeEnv, missing_tools, which
-from acmetest.knotd import KNOT_ACME, MOD_ACME_SO
+from acmetest.acme import AcmeEnv, missing_tools
+from acmetest.knotd import KNOT_ACME, MOD_ACME_SO, which
 
 
 def pytest_report_header(config):

@@ -11,8 +11,9 @@ import subprocess
 
 import pytest
 
-from acmetest.acme import CHALLENGE_RECORDS, HOST, ACME_SETTINGS, Unbound, missing_tools
-from acmetest.knotd import KNOT_ACME, Knotd, Zone
+from acmetest.acme import ACME_SETTINGS, CHALLENGE_RECORDS, missing_tools
+from acmetest.knotd import HOST, KNOT_ACME, Knotd, Zone
+from acmetest.unbound import Unbound
 from acmetest.onboard import finish_file, register
 
 ALIAS = "auth.example.net"
@@ -82,7 +83,7 @@ def topo():
             ALIAS: acme.port, "plain.example.net": acme.port,
             "missing.example.net": acme.port, "_acme-challenge.ok.example.com": acme.port,
             "slow.example.net": acme.port,
-        }).start("example.com")
+        }, strict=True).start("example.com")
         yield acme, unbound, regs
     finally:
         for part in (unbound, main, acme):
@@ -193,7 +194,7 @@ def test_dnssec_bogus_delegation_is_named(tmp_path):
                      acme={}, load_module=False).start()
         unbound = Unbound(tmp_path / "unbound", {
             "example.com": main.port, "_acme-challenge.bogus.example.com": acme.port,
-        }, anchors=dnskey(main, "example.com")).start("example.com")
+        }, anchors=dnskey(main, "example.com"), strict=True).start("example.com")
         res = subprocess.run([KNOT_ACME, "-c", str(acme.conf), "check", "bogus.example.com",
                               "--resolver", f"{HOST}@{unbound.port}"],
                              capture_output=True, text=True, timeout=120)

@@ -19,7 +19,7 @@ import dns.rcode
 import dns.rdatatype
 
 from acmetest.acme import ALIAS_TARGET, cert_names, run_certbot, run_lego
-from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, DENIED_LOG, challenge_value
+from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, DENIED_LOG, challenge_value, txt_values
 
 CHALLENGE_NAMES = ["_acme-challenge.example.com", ALIAS_TARGET]
 
@@ -155,8 +155,7 @@ def test_empty_non_terminals_through_the_resolver(ca):
         msg = ca.unbound.query(name, "TXT")
         assert msg.rcode() == dns.rcode.NOERROR, msg
         assert_secure(ca, msg)
-        assert [b"".join(rd.strings).decode() for rr in msg.answer
-                if rr.rdtype == dns.rdatatype.TXT for rd in rr] == [value]
+        assert txt_values(msg) == [value]
     finally:
         ca.acme.delete(name)
     assert_store_clean(ca)
@@ -172,8 +171,7 @@ def test_apex_value_through_the_resolver(ca):
         msg = ca.unbound.query(DELEG_ZONE, "TXT")
         assert msg.rcode() == dns.rcode.NOERROR, msg
         assert_secure(ca, msg)
-        assert [b"".join(rd.strings).decode() for rr in msg.answer
-                if rr.rdtype == dns.rdatatype.TXT for rd in rr] == [value]
+        assert txt_values(msg) == [value]
     finally:
         ca.acme.delete(DELEG_ZONE)
     assert_store_clean(ca)

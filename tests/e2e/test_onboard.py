@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from acmetest.acme import (CHALLENGE_RECORDS, HOST, MAIN_RECORDS, ACME_SETTINGS, ClientRun,
-                           Pebble, Unbound, _run, cert_names, make_tls, missing_tools, which)
-from acmetest.knotd import Knotd, Zone
+from acmetest.acme import (ACME_SETTINGS, CHALLENGE_RECORDS, MAIN_RECORDS, ClientRun, Pebble,
+                           cert_names, make_tls, missing_tools, run_client)
+from acmetest.knotd import HOST, Knotd, Zone, which
+from acmetest.unbound import Unbound
 from acmetest.onboard import ConfdbKnotd, conf_export, finish_file, register, tool
 
 ALIAS_ZONE = "auth.example.net"
@@ -53,7 +54,7 @@ class Onboarding:
                           load_module=False, workdir=str(self.dir / "main")).start()
         stubs = {"example.com": self.main.port, ALIAS_ZONE: self.acme.port}
         stubs.update({zone: self.acme.port for zone in delegated})
-        self.unbound = Unbound(self.dir / "unbound", stubs).start("example.com")
+        self.unbound = Unbound(self.dir / "unbound", stubs, strict=True).start("example.com")
         self.tls = make_tls(self.dir / "tls")
         self.pebble = Pebble(self.dir / "pebble", self.tls, self.unbound.port).start()
 
@@ -91,7 +92,7 @@ def run_lego(env: Onboarding, reg, domain: str, name: str) -> ClientRun:
     lenv = dict(reg.lego)                      # as printed
     lenv.update({"LEGO_CA_CERTIFICATES": str(env.tls["ca"]),
                  "RFC2136_PROPAGATION_TIMEOUT": "30", "RFC2136_POLLING_INTERVAL": "1"})
-    res = _run(cmd, lenv, d / "lego.out")
+    res = run_client(cmd, lenv, d / "lego.out")
     base = domain.replace("*", "_")
     cert = d / "lego" / "certificates" / f"{base}.crt"
     chain = d / "lego" / "certificates" / f"{base}.issuer.crt"
@@ -111,7 +112,7 @@ def run_certbot(env: Onboarding, reg, domain: str, name: str) -> ClientRun:
            "--dns-rfc2136-propagation-seconds", "1",
            "--config-dir", str(d / "config"), "--work-dir", str(d / "work"),
            "--logs-dir", str(d / "logs"), "--cert-name", name, "-d", domain]
-    res = _run(cmd, {"REQUESTS_CA_BUNDLE": str(env.tls["ca"])}, d / "certbot.out")
+    res = run_client(cmd, {"REQUESTS_CA_BUNDLE": str(env.tls["ca"])}, d / "certbot.out")
     live = d / "config" / "live" / name
     cert, chain = live / "cert.pem", live / "chain.pem"
     return ClientRun(res.returncode, res.stdout + res.stderr, cert if cert.exists() else None,

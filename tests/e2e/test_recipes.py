@@ -8,8 +8,8 @@ import subprocess
 import dns.rdatatype
 import pytest
 
-from acmetest.acme import ALIAS_TARGET, which
-from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, challenge_value
+from acmetest.acme import ALIAS_TARGET
+from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, challenge_value, which
 
 ALIAS = (ALIAS_ZONE, ALIAS_TARGET, "lego-www")
 DELEG = (DELEG_ZONE, DELEG_ZONE, "certbot-example")

@@ -14,11 +14,11 @@ the 300 s window) are in tests/integration/test_limits.py (make check).
 
 import subprocess
 import threading
-import time
 
 import pytest
 
-from acmetest.ddns import TsigKey, add, attached, del_rrset, make_update, send_wire
+from acmetest.ddns import (add, assert_replay_refused, attached, del_rrset, make_update, other_id,
+                           send_wire, unique_label, upper_key)
 from acmetest.harden import K1, Conn, Proxy, acl_conf, record, zone
 from acmetest.knotd import HOST, challenge_value
 
@@ -26,8 +26,6 @@ ZONE = "replay.test"        # replay-cache default
 NOCACHE = "nocache.test"    # replay-cache 0: Knot's behaviour
 TINY = "tiny.test"          # replay-cache 7: one bucket
 NATIVE = "native.test"      # no module: Knot's native DDNS
-
-BADTIME = 18
 
 
 @pytest.fixture(scope="module")
@@ -47,39 +45,9 @@ def k(server, request):
     yield from attached(request, server)
 
 
-_seq = [0]
-
-
-def uniq(prefix: str) -> str:
-    _seq[0] += 1
-    return f"{prefix}{_seq[0]}-{int(time.time() * 1000) % 100000}"
-
-
 def txt(k, name: str):
     return sorted(b"".join(rd.strings).decode() for rr in k.query(name, "TXT").answer
                   for rd in rr)
-
-
-def assert_replay_refused(reply, what=""):
-    assert reply is not None, f"no reply to the replay {what}"
-    assert reply.rcode_text == "NOTAUTH", (what, reply.summary())
-    assert reply.tsig_error == BADTIME, (what, reply.summary())
-    assert reply.tsig_mac_len > 0, f"BADTIME reply not signed {what}"
-
-
-def upper_key(wire: bytes, key: TsigKey) -> bytes:
-    """The same message with the TSIG owner (key name) in upper case: the MAC
-    covers the name in canonical form, so it still verifies."""
-    name = key.name.to_wire()
-    pos = wire.rfind(name)
-    assert pos > 0
-    return wire[:pos] + name.upper() + wire[pos + len(name):]
-
-
-def other_id(wire: bytes) -> bytes:
-    """The same message with another header ID (TSIG keeps the original ID)."""
-    new = (int.from_bytes(wire[:2], "big") ^ 0x5a5a).to_bytes(2, "big")
-    return new + wire[2:]
 
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
@@ -87,7 +55,7 @@ def other_id(wire: bytes) -> bytes:
 def test_captured_client_update_replayed(k, tool, tcp):
     """A real client's UPDATE, captured on the wire and replayed after the
     value was deleted: refused, and the value stays deleted."""
-    name = f"{uniq(tool)}.{ZONE}."
+    name = f"{unique_label(tool)}.{ZONE}."
     value = challenge_value(name)
     proxy = Proxy(k.port)
     try:
@@ -122,7 +90,7 @@ def test_captured_client_update_replayed(k, tool, tcp):
 def test_concurrent_copies_exactly_one_applied(k):
     """The same signed message sent by 16 threads at once, over UDP and TCP
     (different knotd workers): exactly one is applied."""
-    name = f"{uniq('conc')}.{ZONE}."
+    name = f"{unique_label('conc')}.{ZONE}."
     wire = make_update(ZONE, updates=[add(name, challenge_value(name))], key=K1).wire
     barrier = threading.Barrier(16)
     replies = [None] * 16
@@ -147,7 +115,7 @@ def test_native_knot_applies_replays(k):
     """The reason for all this: Knot's own DDNS applies a replayed UPDATE."""
     from acmetest.ddns import RR
     import dns.rdatatype
-    name = f"{uniq('native')}.{NATIVE}."
+    name = f"{unique_label('native')}.{NATIVE}."
     addr = RR(name, dns.rdatatype.A, 1, 60, bytes([192, 0, 2, 7]))
     req = make_update(NATIVE, updates=[addr], key=K1)
     assert k.send(req.wire).rcode_text == "NOERROR"
@@ -165,7 +133,7 @@ def test_full_cache_never_lets_a_replay_through(k):
     conn = Conn(k.port)
     mark = k.log_mark()
     for i in range(40):
-        name = f"{uniq('tiny')}.{TINY}."
+        name = f"{unique_label('tiny')}.{TINY}."
         req = make_update(TINY, updates=[add(name, challenge_value(name))], key=K1)
         r = conn.send(req.wire)
         assert r is not None

@@ -24,9 +24,10 @@ import dns.rdatatype
 import pytest
 
 from acmetest.ddns import attached
-from acmetest.dnssec import (SIGNED_MODULES, SIGNER_CONF, Unbound, anchors_file, delv, dnskey,
-                         ds, missing_validators, secure, txt, wait_for)
+from acmetest.dnssec import (SIGNED_MODULES, SIGNER_CONF, anchors_file, delv, dnskey, ds,
+                             missing_validators, secure, wait_for)
 from acmetest.knotd import ALIAS_ZONE, DELEG_ZONE, Knotd, Zone, challenge_value, txt_values
+from acmetest.unbound import Unbound
 
 MAIN_ZONE = "example.com"
 LIVE = f"www.example.com.{ALIAS_ZONE}"
@@ -310,7 +311,7 @@ def test_unbound_delegation_from_parent_down(signed):
     msg = signed.unbound.query(DELEG_ZONE, "DS")
     assert rcode(msg) == "NOERROR" and secure(msg) and msg.answer, msg
     msg = signed.unbound.query(DELEG_ZONE, "TXT")
-    assert rcode(msg) == "NOERROR" and secure(msg) and txt(msg) == [v], msg
+    assert rcode(msg) == "NOERROR" and secure(msg) and txt_values(msg) == [v], msg
     res = signed.delv_from_parent(DELEG_ZONE)
     assert res.secure and res.txt() == [v], res.output
 
@@ -320,7 +321,7 @@ def test_unbound_alias_through_signed_cname(signed):
     signed.acme.delete(LIVE, check=False)
     signed.acme.add(LIVE, v, ttl=60)
     msg = signed.unbound.query(f"_acme-challenge.www.{MAIN_ZONE}", "TXT")
-    assert rcode(msg) == "NOERROR" and secure(msg) and txt(msg) == [v], msg
+    assert rcode(msg) == "NOERROR" and secure(msg) and txt_values(msg) == [v], msg
     assert any(r.rdtype == dns.rdatatype.CNAME for r in msg.answer), msg
 
 
@@ -333,7 +334,7 @@ def test_unbound_ent_then_hit(signed):
             msg = signed.unbound.query(ent, rdtype)
             assert rcode(msg) == "NOERROR" and secure(msg) and not msg.answer, msg
     msg = signed.unbound.query(name, "TXT")
-    assert rcode(msg) == "NOERROR" and secure(msg) and txt(msg) == [v], msg
+    assert rcode(msg) == "NOERROR" and secure(msg) and txt_values(msg) == [v], msg
 
 
 def test_unbound_other_type_first_does_not_hide_txt(signed):
@@ -345,7 +346,7 @@ def test_unbound_other_type_first_does_not_hide_txt(signed):
     msg = signed.unbound.query(name, "A")
     assert rcode(msg) == "NOERROR" and secure(msg) and not msg.answer, msg
     msg = signed.unbound.query(name, "TXT")
-    assert rcode(msg) == "NOERROR" and secure(msg) and txt(msg) == [v], msg
+    assert rcode(msg) == "NOERROR" and secure(msg) and txt_values(msg) == [v], msg
 
 
 def test_unbound_missing_name_then_added(signed):
@@ -358,7 +359,7 @@ def test_unbound_missing_name_then_added(signed):
     signed.acme.add(name, v, ttl=60)
     # Visible once the negative answer's TTL (SOA minimum, 1 s) has passed.
     msg = wait_for("the added value through unbound",
-                   lambda: (lambda m: m if txt(m) == [v] else None)(signed.unbound.query(name)))
+                   lambda: (lambda m: m if txt_values(m) == [v] else None)(signed.unbound.query(name)))
     assert rcode(msg) == "NOERROR" and secure(msg), msg
 
 
@@ -367,7 +368,7 @@ def test_unbound_removed_value(signed):
     v = challenge_value("ub-gone")
     signed.acme.add(name, v, ttl=60)
     msg = signed.unbound.query(name, "TXT")
-    assert secure(msg) and txt(msg) == [v], msg
+    assert secure(msg) and txt_values(msg) == [v], msg
     signed.acme.delete(name, v)
     msg = wait_for("the removal through unbound",
                    lambda: (lambda m: m if not m.answer else None)(signed.unbound.query(name)))
@@ -382,8 +383,8 @@ def test_unbound_deleg_added_after_negative(signed):
     signed.acme.delete(DELEG_ZONE, check=False)
     signed.acme.add(DELEG_ZONE, v, ttl=60)
     msg = wait_for("the apex value through unbound",
-                   lambda: (lambda m: m if v in txt(m) else None)(signed.unbound.query(DELEG_ZONE)))
-    assert secure(msg) and txt(msg) == [v], msg
+                   lambda: (lambda m: m if v in txt_values(m) else None)(signed.unbound.query(DELEG_ZONE)))
+    assert secure(msg) and txt_values(msg) == [v], msg
 
 
 def test_large_answer_truncated_not_failed(signed):
@@ -399,11 +400,11 @@ def test_large_answer_truncated_not_failed(signed):
         if msg.flags & dns.flags.TC:
             seen.add("tc")
         else:
-            assert len(txt(msg)) == i + 1, msg
+            assert len(txt_values(msg)) == i + 1, msg
             assert any(r.rdtype == dns.rdatatype.RRSIG for r in msg.answer), msg
             seen.add("whole")
     assert seen == {"tc", "whole"}, seen
     msg = signed.acme.query(name, "TXT", dnssec=True, tcp=True)
-    assert len(txt(msg)) == 8 and not msg.flags & dns.flags.TC, msg
+    assert len(txt_values(msg)) == 8 and not msg.flags & dns.flags.TC, msg
     res = signed.delv(name)
     assert res.secure and len(res.txt()) == 8, res.output

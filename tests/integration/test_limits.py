@@ -12,8 +12,9 @@ in tests/hardening/test_replay.py.
 
 import pytest
 
-from acmetest.ddns import (MINIMAL_RECORDS, DdnsKnotd, TsigKey, add, attached, build_update,
-                       ddns_conf, del_rrset, make_update, serving, yxdomain)
+from acmetest.ddns import (MINIMAL_RECORDS, DdnsKnotd, TsigKey, add, assert_replay_refused,
+                           attached, build_update, ddns_conf, del_rrset, make_update, other_id,
+                           serving, upper_key, yxdomain)
 from acmetest.knotd import Zone, challenge_value
 
 K1 = TsigKey.make("k1")
@@ -21,8 +22,6 @@ K1 = TsigKey.make("k1")
 LIMITS = "limits.test"      # max-update-rrs 5, max-update-size 1024, strict off
 ZONE = "replay.test"        # defaults: replay cache on, 100 RRs, 16 KiB
 NOCACHE = "nocache.test"    # replay-cache 0: Knot's behaviour
-
-BADTIME = 18
 
 
 @pytest.fixture(scope="module")
@@ -118,28 +117,6 @@ def test_default_limits(k):
 
 
 # -- replay -----------------------------------------------------------------------
-
-def assert_replay_refused(reply, what=""):
-    assert reply is not None, f"no reply to the replay {what}"
-    assert reply.rcode_text == "NOTAUTH", (what, reply.summary())
-    assert reply.tsig_error == BADTIME, (what, reply.summary())
-    assert reply.tsig_mac_len > 0, f"BADTIME reply not signed {what}"
-
-
-def upper_key(wire: bytes, key: TsigKey) -> bytes:
-    """The same message with the TSIG owner (key name) in upper case: the MAC
-    covers the name in canonical form, so it still verifies."""
-    name = key.name.to_wire()
-    pos = wire.rfind(name)
-    assert pos > 0
-    return wire[:pos] + name.upper() + wire[pos + len(name):]
-
-
-def other_id(wire: bytes) -> bytes:
-    """The same message with another header ID (TSIG keeps the original ID)."""
-    new = (int.from_bytes(wire[:2], "big") ^ 0x5a5a).to_bytes(2, "big")
-    return new + wire[2:]
-
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
 def test_replayed_update_refused(k, tcp):

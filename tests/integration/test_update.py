@@ -34,7 +34,8 @@ import pytest
 
 from acmetest.ddns import (DdnsKnotd, MINIMAL_RECORDS, RR, TsigKey, add, attached, build_update,
                            ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset,
-                           send_wire, serving, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
+                           labels_made, send_wire, serving, tsig_sign, txt_rdata, unique_label,
+                           value_rr, yxdomain, yxrrset)
 from acmetest.knotd import DENIED_LOG, DENIED_TSIG_ERROR, HOST, MOD_ACME_SO, Zone, challenge_value
 
 K1 = TsigKey.make("k1")
@@ -76,17 +77,10 @@ def k(server, request):
     yield from attached(request, server)
 
 
-_counter = [0]
-
-
-def uniq(label: str) -> str:
-    """A fresh owner label for this test run."""
-    _counter[0] += 1
-    return f"{label}-{_counter[0]}-{random.randrange(10**6)}"
 
 
 def val(seed) -> str:
-    return challenge_value(f"{seed}/{_counter[0]}")
+    return challenge_value(f"{seed}/{labels_made()}")
 
 
 def owner(label: str, zone: str) -> str:
@@ -133,7 +127,7 @@ def stats(k, zone):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_add_visible_immediately_signed_reply(k, tcp):
-    name = owner(uniq("add"), STRICT)
+    name = owner(unique_label("add"), STRICT)
     v = val("add")
     u = update_msg(STRICT)
     u.add(name, 60, "TXT", v)
@@ -145,7 +139,7 @@ def test_add_visible_immediately_signed_reply(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_reply_tsig_verifies_only_with_right_secret(k, tcp):
-    name = owner(uniq("sig"), STRICT)
+    name = owner(unique_label("sig"), STRICT)
     req = make_update(STRICT, updates=[add(name, val("sig"))], key=K1)
     reply = k.send(req.wire, tcp=tcp)
     assert reply.summary() == ("NOERROR", "NOERROR", True)
@@ -161,7 +155,7 @@ def test_reply_tsig_verifies_only_with_right_secret(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_readd_refreshes_single_value(k, tcp):
-    name = owner(uniq("readd"), STRICT)
+    name = owner(unique_label("readd"), STRICT)
     v = val("readd")
     mark = k.log_mark()
     for _ in range(3):
@@ -174,7 +168,7 @@ def test_readd_refreshes_single_value(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_delete_one_value(k, tcp):
-    name = owner(uniq("delone"), STRICT)
+    name = owner(unique_label("delone"), STRICT)
     v1, v2 = val("d1"), val("d2")
     u = update_msg(STRICT)
     u.add(name, 60, "TXT", v1)
@@ -194,7 +188,7 @@ def test_delete_one_value(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_delete_rrset(k, tcp):
-    name = owner(uniq("delall"), STRICT)
+    name = owner(unique_label("delall"), STRICT)
     u = update_msg(STRICT)
     for i in range(3):
         u.add(name, 60, "TXT", val(f"da{i}"))
@@ -210,7 +204,7 @@ def test_delete_rrset(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_owner_names_case_insensitive(k, tcp):
-    label = uniq("CaSe")
+    label = unique_label("CaSe")
     v1, v2 = val("c1"), val("c2")
     u = update_msg(STRICT)
     u.add(f"{label.upper()}.STRICT.TEST.", 60, "TXT", v1)
@@ -245,7 +239,7 @@ def test_apex_value(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_notzone_nothing_written(k, tcp):
-    inside = owner(uniq("nz"), STRICT)
+    inside = owner(unique_label("nz"), STRICT)
     u = update_msg(STRICT)
     u.add(inside, 60, "TXT", val("nz"))
     u.add("x.other.test.", 60, "TXT", val("nz2"))
@@ -276,8 +270,8 @@ FORMERR_CASES = {
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 @pytest.mark.parametrize("case", sorted(FORMERR_CASES))
 def test_formerr_nothing_written(k, tcp, case):
-    name = owner(uniq("fe"), STRICT)
-    good = owner(uniq("fegood"), STRICT)
+    name = owner(unique_label("fe"), STRICT)
+    good = owner(unique_label("fegood"), STRICT)
     v = val("fe")
     prereqs, updates = FORMERR_CASES[case](name, v)
     req = make_update(STRICT, prereqs=prereqs, updates=[add(good, val("fg"))] + updates,
@@ -310,14 +304,14 @@ PREREQ_CASES = {
 @pytest.mark.parametrize("case", sorted(PREREQ_CASES))
 def test_prerequisite(k, tcp, state, case):
     make, when_present, when_absent = PREREQ_CASES[case]
-    name = owner(uniq("pre"), STRICT)
+    name = owner(unique_label("pre"), STRICT)
     a, b = val("pa"), val("pb")
     if state == "present":
         u = update_msg(STRICT)
         u.add(name, 60, "TXT", a)
         signed_ok(send(k, u, tcp))
     expected = when_present if state == "present" else when_absent
-    marker = owner(uniq("premark"), STRICT)
+    marker = owner(unique_label("premark"), STRICT)
     req = make_update(STRICT, prereqs=[make(name, a, b)], updates=[add(marker, b)], key=K1)
     reply = k.send(req.wire, tcp=tcp)
     assert reply.rcode_text == expected, reply.summary()
@@ -327,13 +321,13 @@ def test_prerequisite(k, tcp, state, case):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_prerequisite_value_set_must_be_exact(k, tcp):
-    name = owner(uniq("pset"), STRICT)
+    name = owner(unique_label("pset"), STRICT)
     a, b, c = val("s1"), val("s2"), val("s3")
     u = update_msg(STRICT)
     u.add(name, 60, "TXT", a)
     u.add(name, 60, "TXT", b)
     signed_ok(send(k, u, tcp))
-    marker = owner(uniq("psetm"), STRICT)
+    marker = owner(unique_label("psetm"), STRICT)
     for prereq, expected in (([value_rr(name, a)], "NXRRSET"),
                              ([value_rr(name, a), value_rr(name, b), value_rr(name, c)],
                               "NXRRSET"),
@@ -348,7 +342,7 @@ def test_prerequisite_value_set_must_be_exact(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_prerequisites_at_apex_see_zone_data(k, tcp):
-    marker = owner(uniq("apexpre"), STRICT)
+    marker = owner(unique_label("apexpre"), STRICT)
     v = val("ap")
     cases = [
         (yxdomain(f"{STRICT}."), "NOERROR"),
@@ -366,7 +360,7 @@ def test_prerequisites_at_apex_see_zone_data(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_prerequisite_outside_zone_notzone(k, tcp):
-    marker = owner(uniq("pnz"), STRICT)
+    marker = owner(unique_label("pnz"), STRICT)
     req = make_update(STRICT, prereqs=[yxdomain("example.org.")],
                       updates=[add(marker, val("pnz"))], key=K1)
     assert k.send(req.wire, tcp=tcp).rcode_text == "NOTZONE"
@@ -378,7 +372,7 @@ def test_prerequisite_outside_zone_notzone(k, tcp):
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 @pytest.mark.parametrize("bad", ["out_of_zone", "not_strict", "formerr_last"])
 def test_all_or_nothing(k, tcp, bad):
-    n1, n2 = owner(uniq("aon1"), STRICT), owner(uniq("aon2"), STRICT)
+    n1, n2 = owner(unique_label("aon1"), STRICT), owner(unique_label("aon2"), STRICT)
     adds = [add(n1, val("aon1")), add(n2, val("aon2"))]
     bad_rr = {
         "out_of_zone": add("www.example.org.", val("aon3")),
@@ -413,7 +407,7 @@ STRICT_REJECTS = {
 @pytest.mark.parametrize("case", sorted(STRICT_REJECTS))
 def test_strict_refuses_non_acme_values(k, tcp, case):
     strings = STRICT_REJECTS[case]
-    name = owner(uniq("strict"), STRICT)
+    name = owner(unique_label("strict"), STRICT)
     mark = k.log_mark()
     req = make_update(STRICT, updates=[add(name, *strings)], key=K1)
     reply = k.send(req.wire, tcp=tcp)
@@ -422,7 +416,7 @@ def test_strict_refuses_non_acme_values(k, tcp, case):
     assert txt(k, name) == []
     k.wait_log(r"\[strict\.test\.\].*REFUSED.*not an ACME challenge value", mark)
     # The same value is fine where strict is off.
-    lax_name = owner(uniq("lax"), LAX)
+    lax_name = owner(unique_label("lax"), LAX)
     req = make_update(LAX, updates=[add(lax_name, *strings)], key=K1)
     assert k.send(req.wire, tcp=tcp).rcode_text == "NOERROR"
     m = k.query(lax_name, "TXT")
@@ -431,7 +425,7 @@ def test_strict_refuses_non_acme_values(k, tcp, case):
 
 
 def test_strict_accepts_base64url_alphabet(k):
-    name = owner(uniq("alpha"), STRICT)
+    name = owner(unique_label("alpha"), STRICT)
     v = ("-_" + "Az09" * 11)[:43]
     assert len(v) == 43
     req = make_update(STRICT, updates=[add(name, v)], key=K1)
@@ -443,7 +437,7 @@ def test_strict_accepts_base64url_alphabet(k):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_max_records_keeps_newest(k, tcp):
-    name = owner(uniq("max"), STRICT)
+    name = owner(unique_label("max"), STRICT)
     values = [val(f"max{i}") for i in range(MAX_RECORDS + 2)]
     mark = k.log_mark()
     for v in values:
@@ -465,7 +459,7 @@ def test_max_records_keeps_newest(k, tcp):
 
 def test_max_records_within_one_update(k):
     """Adds apply in message order: the last max-records values are the newest."""
-    name = owner(uniq("maxone"), STRICT)
+    name = owner(unique_label("maxone"), STRICT)
     values = [val(f"mo{i}") for i in range(MAX_RECORDS + 3)]
     req = make_update(STRICT, updates=[add(name, v) for v in values], key=K1)
     assert k.send(req.wire).rcode_text == "NOERROR"
@@ -475,8 +469,8 @@ def test_max_records_within_one_update(k):
 def test_value_longer_than_store_limit_refused(k):
     """The store holds TXT rdata up to 256 bytes (one full string); a longer
     value is REFUSED with nothing written (Knot's own DDNS would take it)."""
-    name = owner(uniq("long"), LAX)
-    ok = owner(uniq("longok"), LAX)
+    name = owner(unique_label("long"), LAX)
+    ok = owner(unique_label("longok"), LAX)
     req = make_update(LAX, updates=[add(ok, "x" * 255)], key=K1)
     assert k.send(req.wire).rcode_text == "NOERROR"
     assert txt(k, ok) == ["x" * 255]
@@ -496,7 +490,7 @@ def _tsig_case(k, tcp, req, name):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_unknown_key_badkey(k, tcp):
-    name = owner(uniq("badkey"), STRICT)
+    name = owner(unique_label("badkey"), STRICT)
     req = make_update(STRICT, updates=[add(name, val("bk"))], key=UNKNOWN)
     r = _tsig_case(k, tcp, req, name)
     assert (r.rcode_text, r.tsig_error_text, r.tsig_mac_len) == ("NOTAUTH", DENIED_TSIG_ERROR, 0)
@@ -507,7 +501,7 @@ def test_unknown_key_badkey(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_known_key_not_in_acl_badkey(k, tcp):
-    name = owner(uniq("k2"), STRICT)
+    name = owner(unique_label("k2"), STRICT)
     req = make_update(STRICT, updates=[add(name, val("k2"))], key=K2)
     r = _tsig_case(k, tcp, req, name)
     assert (r.rcode_text, r.tsig_error_text, r.tsig_mac_len) == ("NOTAUTH", DENIED_TSIG_ERROR, 0)
@@ -515,7 +509,7 @@ def test_known_key_not_in_acl_badkey(k, tcp):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_bad_mac_badsig(k, tcp):
-    name = owner(uniq("badsig"), STRICT)
+    name = owner(unique_label("badsig"), STRICT)
     for req in (make_update(STRICT, updates=[add(name, val("bs"))], key=K1, mac_tamper=True),
                 make_update(STRICT, updates=[add(name, val("bs"))], key=WRONG_SECRET)):
         r = _tsig_case(k, tcp, req, name)
@@ -527,7 +521,7 @@ def test_bad_mac_badsig(k, tcp):
 @pytest.mark.parametrize("skew", [3600, -3600])
 def test_clock_skew_badtime(k, tcp, skew):
     """dnspython signs with a clock an hour off; knotd answers BADTIME."""
-    name = owner(uniq("badtime"), STRICT)
+    name = owner(unique_label("badtime"), STRICT)
     u = update_msg(STRICT)
     u.use_tsig(K1.keyring(), keyname=K1.name, fudge=300, algorithm=K1.algorithm)
     u.add(name, 60, "TXT", val("bt"))
@@ -545,7 +539,7 @@ def test_clock_skew_badtime(k, tcp, skew):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_unsigned_refused_without_tsig(k, tcp):
-    name = owner(uniq("unsigned"), STRICT)
+    name = owner(unique_label("unsigned"), STRICT)
     req = make_update(STRICT, updates=[add(name, val("us"))], key=None)
     r = _tsig_case(k, tcp, req, name)
     assert r.rcode_text == "NOTAUTH"
@@ -557,7 +551,7 @@ def test_unsigned_refused_without_tsig(k, tcp):
 
 
 def test_key_name_case_insensitive(k):
-    name = owner(uniq("keycase"), STRICT)
+    name = owner(unique_label("keycase"), STRICT)
     req = make_update(STRICT, updates=[add(name, val("kc"))], key=K1.with_name("K1"))
     reply = k.send(req.wire)
     assert reply.summary() == ("NOERROR", "NOERROR", True)
@@ -568,7 +562,7 @@ def test_key_name_case_insensitive(k):
 
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_non_txt_update_left_to_knot(k, tcp):
-    label = uniq("host")
+    label = unique_label("host")
     name = owner(label, LAX)
     before = stats(k, LAX).get("update", 0)
     mark = k.log_mark()
@@ -578,7 +572,7 @@ def test_non_txt_update_left_to_knot(k, tcp):
     m = k.query(name, "A")
     assert [rd.to_text() for rr in m.answer for rd in rr] == ["192.0.2.77"]
     # Mixed TXT + A: Knot's own DDNS, the TXT goes into the zone.
-    mixed = owner(uniq("mixed"), LAX)
+    mixed = owner(unique_label("mixed"), LAX)
     v = val("mixed")
     u = update_msg(LAX)
     u.add(mixed, 60, "TXT", v)
@@ -594,7 +588,7 @@ def test_non_txt_update_left_to_knot(k, tcp):
 def test_knot_checks_before_module(k):
     """A zone section that is not the zone, or not SOA: never the module's."""
     before = stats(k, STRICT).get("update", 0)
-    name = owner(uniq("qtype"), STRICT)
+    name = owner(unique_label("qtype"), STRICT)
     wire = build_update(STRICT, updates=[add(name, val("q"))], ztype=dns.rdatatype.TXT)
     wire, _ = tsig_sign(wire, K1)
     r = send_wire(wire, k.port)
@@ -609,7 +603,7 @@ def test_knot_checks_before_module(k):
 # -- logs and counters ------------------------------------------------------------
 
 def test_log_accepted_update(k):
-    name = owner(uniq("log"), STRICT)
+    name = owner(unique_label("log"), STRICT)
     mark = k.log_mark()
     req = make_update(STRICT, updates=[add(name, val("l1")), add(name, val("l2")),
                                        del_value(name, val("l1"))], key=K1)
@@ -640,7 +634,7 @@ LOG_REFUSED = {
 @pytest.mark.parametrize("what", sorted(LOG_REFUSED))
 def test_log_refused_update_reason(k, what):
     build, pattern = LOG_REFUSED[what]
-    name = owner(uniq(f"lr{what}"), STRICT)
+    name = owner(unique_label(f"lr{what}"), STRICT)
     mark = k.log_mark()
     req = make_update(STRICT, **build(name))
     reply = k.send(req.wire)
@@ -652,7 +646,7 @@ def test_log_refused_update_reason(k, what):
 
 def test_zone_stats_counts_rcodes(k):
     before = stats(k, STRICT)
-    n = owner(uniq("st"), STRICT)
+    n = owner(unique_label("st"), STRICT)
     sends = [
         (dict(updates=[add(n, val("s1"))], key=K1), "NOERROR"),
         (dict(updates=[add(n, val("s2"))], key=K1), "NOERROR"),
@@ -709,7 +703,7 @@ def _still_serving(k, tcp):
     assert k.running, k.diagnostics()
     m = k.query(f"{LAX}.", "SOA", tcp=tcp)
     assert rcode(m) == "NOERROR" and m.answer
-    name = owner(uniq("alive"), LAX)
+    name = owner(unique_label("alive"), LAX)
     req = make_update(LAX, updates=[add(name, "alive")], key=K1)
     assert k.send(req.wire, tcp=tcp).rcode_text == "NOERROR"
     assert txt(k, name) == ["alive"]
@@ -803,7 +797,7 @@ def test_update_with_1000_rrs_within_raised_limit(k, tcp, mode):
 @pytest.mark.slow
 @pytest.mark.parametrize("tcp", TRANSPORTS)
 def test_ddns_value_expires(k, tcp):
-    name = owner(uniq("exp"), SHORT)
+    name = owner(unique_label("exp"), SHORT)
     u = update_msg(SHORT)
     u.add(name, 60, "TXT", "expiring")
     signed_ok(send(k, u, tcp))
@@ -823,7 +817,7 @@ def test_log_tsig_failure(k, what, error):
     """The module's debug line for a failed MAC check, in Knot's words."""
     build, _ = LOG_REFUSED[what]
     mark = k.log_mark()
-    assert k.send(make_update(STRICT, **build(owner(uniq(f"lt{what}"), STRICT))).wire) \
+    assert k.send(make_update(STRICT, **build(owner(unique_label(f"lt{what}"), STRICT))).wire) \
         .rcode_text == "NOTAUTH"
     k.wait_log(r"\[strict\.test\.\] module 'mod-acme/strict', TSIG, key 'k1\.', "
                rf"verification failed '{error}'", mark)
