@@ -129,7 +129,7 @@ static int follow_cnames(check_t *c)
 static bool parent_answers(check_t *c)
 {
 	knot_pkt_t *reply = NULL;
-	const knot_dname_t *parent = knot_wire_next_label(c->challenge, NULL);
+	const knot_dname_t *parent = c->challenge + 1 + c->challenge[0]; /* Uncompressed. */
 	int ret = tool_dns_query(&c->resolver, parent, KNOT_RRTYPE_SOA, TOOL_Q_RD, &reply);
 	knot_pkt_free(reply);
 	return ret == KNOT_EOK;
