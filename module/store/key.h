@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief Store keys: names as every backend orders them.
+ * \brief Store keys: names as every backend orders them (backend-neutral).
  */
 
 #pragma once
@@ -38,4 +38,85 @@ static inline bool acme_store_key_within(const acme_store_key_t *key,
                                          const acme_store_key_t *apex)
 {
 	return key->len >= apex->len && memcmp(key->data, apex->data, apex->len) == 0;
+}
+
+/*! Name of a key (lower case, wire form); \a out holds KNOT_DNAME_MAXLEN bytes. */
+void acme_store_key_to_name(const uint8_t *key, size_t len, knot_dname_t *out);
+
+/*
+ * The steps of acme_store_key(), inline for the query path, which walks a
+ * name once for both the negative filter and the key.
+ */
+
+static inline uint8_t acme_key_ascii_lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/*!
+ * ASCII letters to lower case in place, eight bytes at a time: a byte gets
+ * 0x20 when it is below 0x80, at least 'A' and at most 'Z'.  Label lengths
+ * (at most 63) are below 'A' and stay as they are.
+ */
+static inline void acme_key_lower(uint8_t *data, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, data + i, 8);
+		uint64_t low7 = w & ~high;
+		uint64_t ge_a = low7 + (0x80 - 'A') * ones;
+		uint64_t gt_z = low7 + (0x7f - 'Z') * ones;
+		w |= ((ge_a ^ gt_z) & ~w & high) >> 2;
+		memcpy(data + i, &w, 8);
+	}
+	for (; i < len; i++) {
+		data[i] = acme_key_ascii_lower(data[i]);
+	}
+}
+
+/*!
+ * Offsets of the labels of \a name, leaf first; returns their number, or -1
+ * if \a name is not an uncompressed wire name within the limits.  The query
+ * path runs this for every answer in a module zone: the form is checked in
+ * the same single pass that finds the labels.
+ */
+static inline int acme_store_key_labels(const knot_dname_t *name, uint8_t starts[KNOT_DNAME_MAXLABELS])
+{
+	int count = 0;
+	size_t pos = 0;
+	while (name[pos] != 0) {
+		if (name[pos] > KNOT_DNAME_MAXLABELLEN || count == KNOT_DNAME_MAXLABELS) {
+			return -1;
+		}
+		starts[count++] = pos;
+		pos += 1 + name[pos];
+		if (pos >= KNOT_DNAME_MAXLEN) {
+			return -1;
+		}
+	}
+	return count;
+}
+
+/*! Owner key from the label offsets of a name (see acme_store_key_labels()). */
+static inline int acme_store_key_from_labels(const knot_dname_t *name, const uint8_t *starts, int count,
+                           uint8_t *out)
+{
+	int len = 0;
+	while (count-- > 0) {
+		const uint8_t *l = name + starts[count];
+		memcpy(out + len, l, 1 + l[0]);
+		len += 1 + l[0];
+	}
+	acme_key_lower(out, len);
+	return len;
+}
+
+/*! Key of \a name written to \a out (KNOT_DNAME_MAXLEN bytes); its length or -1. */
+static inline int acme_store_key_write(const knot_dname_t *name, uint8_t *out)
+{
+	uint8_t starts[KNOT_DNAME_MAXLABELS];
+	int count = (name != NULL) ? acme_store_key_labels(name, starts) : -1;
+	return (count < 0) ? -1 : acme_store_key_from_labels(name, starts, count, out);
 }
