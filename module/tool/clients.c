@@ -116,17 +116,18 @@ static void print_acmesh(FILE *out, const tool_reg_info_t *r)
 	        "# Save the key as ~/.acme.sh/%s.key (chmod 600):\n", r->id);
 	fprintf(out, "key \"%s\" { algorithm hmac-sha256; secret \"%s\"; };\n",
 	        r->key_name, r->secret);
+	/* acme.sh appends the root dot to the zone and to the alias itself. */
 	fprintf(out, "# then run:\n"
 	        "export NSUPDATE_SERVER=\"%s\"\n"
 	        "export NSUPDATE_SERVER_PORT=%u\n"
 	        "export NSUPDATE_KEY=\"$HOME/.acme.sh/%s.key\"\n"
-	        "export NSUPDATE_ZONE=\"%s\"\n",
-	        r->server, r->port, r->id, r->zone);
+	        "export NSUPDATE_ZONE=\"%.*s\"\n",
+	        r->server, r->port, r->id, (int)strlen(r->zone) - 1, r->zone);
 	if (r->delegate) {
 		fprintf(out, "acme.sh --issue --dns dns_nsupdate -d '%s'\n\n", r->name);
 	} else {
-		fprintf(out, "acme.sh --issue --dns dns_nsupdate -d '%s' --domain-alias %s\n\n",
-		        r->name, r->target);
+		fprintf(out, "acme.sh --issue --dns dns_nsupdate -d '%s' --domain-alias %.*s\n\n",
+		        r->name, (int)strlen(r->target) - 1, r->target);
 	}
 }
 

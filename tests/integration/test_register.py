@@ -62,7 +62,24 @@ def store_names(k):
     return {line.split()[0] for line in res.stdout.splitlines()}
 
 
-def test_alias_register_update_unregister(server):
+def acmesh_add(k, reg, fulldomain, tmp_path):
+    """What acme.sh's dnsapi/dns_nsupdate.sh runs to add a value (with
+    NSUPDATE_ZONE set): nsupdate -k KEYFILE, the zone and the name given a
+    root dot by acme.sh itself."""
+    keyfile = tmp_path / "acme.sh.key"
+    keyfile.write_text(reg.acmesh_key + "\n")
+    env = reg.acmesh
+    script = (f"server {env['NSUPDATE_SERVER']}  {env['NSUPDATE_SERVER_PORT']}\n"
+              f"zone {env['NSUPDATE_ZONE']}.\n"
+              f"update add {fulldomain}. 60 in txt \"{V}\"\n"
+              "send\n")
+    res = subprocess.run(["nsupdate", "-k", str(keyfile)], input=script, text=True,
+                         capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.returncode
+
+
+def test_alias_register_update_unregister(server, tmp_path):
     k = server
     before = conf_export(k)
     reg = register(k, "www.example.com", "--alias", ALIAS, "--server", f"127.0.0.1@{k.port}")
@@ -70,11 +87,17 @@ def test_alias_register_update_unregister(server):
         "_acme-challenge.www.example.com. 3600 IN CNAME www.example.com.auth.example.net."]
     assert reg.certbot_note and reg.certbot is None   # certbot does not follow CNAMEs
     assert reg.lego["RFC2136_NAMESERVER"] == f"127.0.0.1:{k.port}"
-    assert reg.acmesh["NSUPDATE_ZONE"] == "auth.example.net."
-    assert "--domain-alias www.example.com.auth.example.net." in reg.acmesh_cmd
+    assert reg.acmesh["NSUPDATE_ZONE"] == "auth.example.net"   # acme.sh adds the dot
+    assert reg.acmesh_cmd.endswith("--domain-alias www.example.com.auth.example.net")
     assert "cnameStrategy: Follow" in reg.certmanager
     assert reg.secret in reg.certmanager and reg.secret in reg.acmesh_key
     finish(k, reg, ALIAS)
+
+    # acme.sh's dns_nsupdate with the printed key, zone, server and alias.
+    alias = reg.acmesh_cmd.split("--domain-alias ")[1]
+    assert acmesh_add(k, reg, alias, tmp_path) == 0
+    assert "www.example.com.auth.example.net." in store_names(k)
+    tool(k, "del", "www.example.com.auth.example.net")
 
     # The key writes exactly its name, through mod-acme (the store).
     assert update(k, ALIAS, "www.example.com.auth.example.net.", reg) == "NOERROR"
@@ -104,7 +127,7 @@ def test_alias_register_update_unregister(server):
 
 
 
-def test_delegate_register_apex_and_wildcard(server):
+def test_delegate_register_apex_and_wildcard(server, tmp_path):
     k = server
     before = conf_export(k)
     reg = register(k, "*.example.com", "--delegate", "--ns", "ns1.example.net",
@@ -114,7 +137,7 @@ def test_delegate_register_apex_and_wildcard(server):
         "_acme-challenge.example.com. 3600 IN NS ns2.example.net."]
     assert "add no DS record" in reg.out
     assert "dns_rfc2136_name = knot-acme-example.com." in reg.certbot
-    assert reg.acmesh["NSUPDATE_ZONE"] == "_acme-challenge.example.com."
+    assert reg.acmesh["NSUPDATE_ZONE"] == "_acme-challenge.example.com"
     finish(k, reg)
     k.zones.append(Zone("_acme-challenge.example.com"))
     k.wait_ready()
@@ -122,6 +145,11 @@ def test_delegate_register_apex_and_wildcard(server):
     # The apex certificate needs the same name: already registered.
     res = tool(k, "register", "example.com", "--delegate", "--ns", "ns1.example.net")
     assert res.returncode == 2 and "already registered" in res.stderr
+
+    # acme.sh's dns_nsupdate with the printed key, zone and server.
+    assert acmesh_add(k, reg, "_acme-challenge.example.com", tmp_path) == 0
+    assert "_acme-challenge.example.com." in store_names(k)
+    tool(k, "del", "_acme-challenge.example.com")
 
     zone = "_acme-challenge.example.com."
     assert update(k, zone, zone, reg) == "NOERROR"
