@@ -272,3 +272,27 @@ def test_alias_zone_acl_from_template(module_so, knot_acme):
         assert conf_export(k) == before
     finally:
         k.cleanup()
+
+
+@pytest.mark.parametrize("setup", [["--alias", ALIAS], ["--delegate", "--ns", "ns1.example.net"]])
+def test_certmanager_manifest(server, setup):
+    """The cert-manager Issuer and Secret: valid YAML whose rfc2136 solver
+    names the printed key, this server and a Secret holding the secret."""
+    import yaml   # python3-yaml (scripts/deps)
+    reg = register(server, "www.example.com", *setup, "--client", "cert-manager",
+                   "--server", f"127.0.0.1@{server.port}")
+    secret, issuer = yaml.safe_load_all(reg.certmanager)
+    assert (secret["apiVersion"], secret["kind"]) == ("v1", "Secret")
+    assert (issuer["apiVersion"], issuer["kind"]) == ("cert-manager.io/v1", "Issuer")
+    [solver] = issuer["spec"]["acme"]["solvers"]
+    assert solver["selector"]["dnsNames"] == ["www.example.com"]
+    rfc = solver["dns01"]["rfc2136"]
+    assert rfc["nameserver"] == f"127.0.0.1:{server.port}"
+    assert rfc["tsigKeyName"] == "knot-acme-www.example.com."
+    assert rfc["tsigAlgorithm"] == "HMACSHA256"
+    ref = rfc["tsigSecretSecretRef"]
+    assert ref["name"] == secret["metadata"]["name"]
+    tsig = secret["stringData"][ref["key"]]
+    assert TsigKey("knot-acme-www.example.com.", tsig).secret_bytes  # base64, 32 bytes
+    assert len(TsigKey("x.", tsig).secret_bytes) == 32
+    assert ("cnameStrategy" in solver["dns01"]) == (setup[0] == "--alias")
