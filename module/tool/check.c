@@ -591,6 +591,29 @@ static void print_help_check(void)
 	       "  --server ADDR[@PORT]    knotd's address (default: its first listen).\n");
 }
 
+/*! A key name, or [ALG:]NAME:SECRET that libknot takes. */
+static bool key_syntax_ok(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	if (colon == NULL) {
+		knot_dname_storage_t name;
+		return tool_name_parse(arg, false, name);
+	}
+	char spec[4096];
+	if (strchr(colon + 1, ':') == NULL) {
+		snprintf(spec, sizeof(spec), "hmac-sha256:%s", arg);
+	} else {
+		snprintf(spec, sizeof(spec), "%s", arg);
+	}
+	knot_tsig_key_t key;
+	int ret = knot_tsig_key_init_str(&key, spec);
+	explicit_bzero(spec, sizeof(spec));
+	if (ret == KNOT_EOK) {
+		knot_tsig_key_deinit(&key);
+	}
+	return ret == KNOT_EOK;
+}
+
 static int parse_check(check_t *c, int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -649,6 +672,10 @@ static int parse_check(check_t *c, int argc, char *argv[])
 	}
 	if (c->server_arg != NULL && tool_addr_parse(c->server_arg, 53, &c->server) != KNOT_EOK) {
 		return tool_usage_error("invalid --server '%s' (ADDR[@PORT])", c->server_arg);
+	}
+	if (c->key_arg != NULL && !key_syntax_ok(c->key_arg)) {
+		return tool_usage_error("invalid --key '%s' (a key name, or [ALG:]NAME:SECRET "
+		                        "with a base64 SECRET)", c->key_arg);
 	}
 	return -1;
 }

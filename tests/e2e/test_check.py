@@ -165,6 +165,9 @@ def test_secret_must_be_knotds(topo):
     (["not a name!!"], "invalid domain name"),
     (["www.example.com", "--resolver", "nowhere"], "invalid --resolver"),
     (["www.example.com", "--bogus"], "invalid option"),
+    (["www.example.com", "--key", "hmac-sha256:k.:not base64!"], "invalid --key"),
+    (["www.example.com", "--key", "bad key!"], "invalid --key"),
+    (["www.example.com", "--key", "md5000:k.:AAAA"], "invalid --key"),
     ([], "missing NAME"),
 ])
 def test_bad_input(topo, args, message):
