@@ -13,22 +13,7 @@
 #include "module/dns/acl.h"
 #include "module/tool/aclconf.h"
 
-#define MAX_ITEMS	64
-
-/*! The values of one item, copied out. */
-typedef struct {
-	const char *values[MAX_ITEMS];
-	size_t count;
-} values_t;
-
-static int collect(const char *value, void *ctx)
-{
-	values_t *v = ctx;
-	if (v->count < MAX_ITEMS) {
-		v->values[v->count++] = value;
-	}
-	return 0;
-}
+#define MAX_ITEMS	TOOL_VALUES_MAX
 
 /*! What one loaded rule points to (freed in clear()). */
 typedef struct {
@@ -43,7 +28,7 @@ typedef struct {
 typedef struct {
 	acme_acl_loader_t base;
 	const tool_conf_t *conf;
-	values_t acls;
+	tool_values_t acls;
 	rule_data_t data;
 	size_t last;          /*!< Index of the last rule asked for its update part. */
 	bool addr_restricted[MAX_ITEMS];
@@ -63,7 +48,7 @@ static knot_dname_t *keep_name(rule_data_t *d, const char *text)
 }
 
 /*! The key entries named in \a keys, into the rule's key array from \a at. */
-static size_t load_keys(loader_t *l, const values_t *keys, size_t at)
+static size_t load_keys(loader_t *l, const tool_values_t *keys, size_t at)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < keys->count && at + n < MAX_ITEMS; i++) {
@@ -82,15 +67,15 @@ static size_t load_keys(loader_t *l, const values_t *keys, size_t at)
 
 static int load_peers(loader_t *l, size_t index, const char *id, acme_acl_rule_t *rule)
 {
-	values_t remotes = { 0 }, addrs = { 0 }, keys = { 0 };
-	tool_conf_values(l->conf, "acl", id, "remote", collect, &remotes);
+	tool_values_t remotes = { 0 }, addrs = { 0 }, keys = { 0 };
+	tool_conf_values(l->conf, "acl", id, "remote", tool_values_collect, &remotes);
 	const char *deny = tool_conf_get(l->conf, "acl", id, "deny");
 	rule->deny = deny != NULL && (strcmp(deny, "on") == 0 || strcmp(deny, "true") == 0);
 
 	size_t nkeys = 0;
 	if (remotes.count == 0) {
-		tool_conf_values(l->conf, "acl", id, "address", collect, &addrs);
-		tool_conf_values(l->conf, "acl", id, "key", collect, &keys);
+		tool_conf_values(l->conf, "acl", id, "address", tool_values_collect, &addrs);
+		tool_conf_values(l->conf, "acl", id, "key", tool_values_collect, &keys);
 		size_t n = load_keys(l, &keys, 0);
 		l->data.peers[0] = (acme_acl_peer_t) {
 			.addr_match = true,
@@ -103,9 +88,9 @@ static int load_peers(loader_t *l, size_t index, const char *id, acme_acl_rule_t
 		return KNOT_EOK;
 	}
 	for (size_t i = 0; i < remotes.count && i < MAX_ITEMS; i++) {
-		values_t rkeys = { 0 }, raddrs = { 0 };
-		tool_conf_values(l->conf, "remote", remotes.values[i], "key", collect, &rkeys);
-		tool_conf_values(l->conf, "remote", remotes.values[i], "address", collect, &raddrs);
+		tool_values_t rkeys = { 0 }, raddrs = { 0 };
+		tool_conf_values(l->conf, "remote", remotes.values[i], "key", tool_values_collect, &rkeys);
+		tool_conf_values(l->conf, "remote", remotes.values[i], "address", tool_values_collect, &raddrs);
 		size_t n = load_keys(l, &rkeys, nkeys);
 		l->data.peers[i] = (acme_acl_peer_t) {
 			.addr_match = true,
@@ -122,8 +107,8 @@ static int load_peers(loader_t *l, size_t index, const char *id, acme_acl_rule_t
 
 static int load_update(loader_t *l, const char *id, acme_acl_rule_t *rule)
 {
-	values_t actions = { 0 }, types = { 0 }, names = { 0 };
-	tool_conf_values(l->conf, "acl", id, "action", collect, &actions);
+	tool_values_t actions = { 0 }, types = { 0 }, names = { 0 };
+	tool_conf_values(l->conf, "acl", id, "action", tool_values_collect, &actions);
 	static const char *action_names[] = { "query", "notify", "transfer", "update" };
 	for (size_t i = 0; i < actions.count; i++) {
 		for (unsigned a = 0; a < 4; a++) {
@@ -133,7 +118,7 @@ static int load_update(loader_t *l, const char *id, acme_acl_rule_t *rule)
 		}
 	}
 
-	tool_conf_values(l->conf, "acl", id, "update-type", collect, &types);
+	tool_conf_values(l->conf, "acl", id, "update-type", tool_values_collect, &types);
 	for (size_t i = 0; i < types.count; i++) {
 		uint16_t type;
 		if (knot_rrtype_from_string(types.values[i], &type) == 0) {
@@ -152,7 +137,7 @@ static int load_update(loader_t *l, const char *id, acme_acl_rule_t *rule)
 	                    strcmp(match, "sub") == 0 ? ACME_ACL_MATCH_SUB : ACME_ACL_MATCH_SUBEQ;
 
 	/* As Knot stores them: relative names without the root label. */
-	tool_conf_values(l->conf, "acl", id, "update-owner-name", collect, &names);
+	tool_conf_values(l->conf, "acl", id, "update-owner-name", tool_values_collect, &names);
 	for (size_t i = 0; i < names.count; i++) {
 		knot_dname_t *name = keep_name(&l->data, names.values[i]);
 		if (name == NULL) {
@@ -205,7 +190,7 @@ int tool_acl_may_update(const tool_conf_t *conf, const char *zone,
 	knot_dname_to_lower(zname);
 	l->conf = conf;
 	l->last = SIZE_MAX;
-	tool_conf_values(conf, "zone", zone, "acl", collect, &l->acls);
+	tool_conf_values(conf, "zone", zone, "acl", tool_values_collect, &l->acls);
 	l->base.rule_count = l->acls.count;
 	l->base.load = load;
 	l->base.clear = clear;

@@ -208,6 +208,15 @@ int tool_conf_values_own(const tool_conf_t *conf, const char *section, const cha
 	return item_values(doc, map_get(doc, entry(conf, section, id), item), cb, ctx);
 }
 
+int tool_values_collect(const char *value, void *ctx)
+{
+	tool_values_t *v = ctx;
+	if (v->count < TOOL_VALUES_MAX) {
+		v->values[v->count++] = value;
+	}
+	return 0;
+}
+
 static int take_first(const char *value, void *ctx)
 {
 	*(const char **)ctx = value;

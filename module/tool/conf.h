@@ -92,6 +92,17 @@ const tool_acme_t *tool_conf_acme(const tool_conf_t *conf, size_t i);
 int tool_conf_values(const tool_conf_t *conf, const char *section, const char *id,
                      const char *item, int (*cb)(const char *value, void *ctx), void *ctx);
 
+/*! The values of one item, copied out by tool_values_collect(). */
+#define TOOL_VALUES_MAX	64
+typedef struct {
+	const char *values[TOOL_VALUES_MAX];
+	size_t count;
+} tool_values_t;
+
+/*! A tool_conf_values() callback: appends to a tool_values_t (the first
+ *  TOOL_VALUES_MAX values). */
+int tool_values_collect(const char *value, void *ctx);
+
 /*! Like tool_conf_values(), without template inheritance. */
 int tool_conf_values_own(const tool_conf_t *conf, const char *section, const char *id,
                          const char *item, int (*cb)(const char *value, void *ctx),

@@ -36,6 +36,8 @@ ANSWER = "module/knotd/answer.c"
 UPDATE = "module/knotd/update.c"
 MOD = "module/mod-acme.c"
 TOOL = "module/tool/knot-acme.c"
+TOOL_STORE = "module/tool/store_cmd.c"
+TOOL_LIST = "module/tool/list.c"
 
 UNIT_VALUE = "tests/unit/test_value"
 UNIT_REPLAY = "tests/unit/test_replay"
@@ -213,7 +215,7 @@ MUTANTS = [
       "a relative database is opened relative to the working directory, not database.storage",
       []),
 
-    # -- knot-acme.c --------------------------------------------------------------
+    # -- the tool -----------------------------------------------------------------
     M("tool-lifetime-min", TOOL,
       "\tif (num > max / mult || num * mult < min) {",
       "\tif (num > max / mult || num * mult <= min) {",
@@ -224,17 +226,17 @@ MUTANTS = [
       "\tif (nargs > COMMANDS[i].max_args + 1) {",
       "an extra argument is silently ignored",
       [IT + "test_tool.py"]),
-    M("tool-max-records", TOOL,
+    M("tool-max-records", TOOL_STORE,
       "\t\t.max_records = 0, /* The operator overrides the module's limit. */",
       "\t\t.max_records = 8, /* The operator overrides the module's limit. */",
       "the tool drops values past 8 per name",
       [IT + "test_tool.py"]),
-    M("tool-del-missing-ok", TOOL,
+    M("tool-del-missing-ok", TOOL_STORE,
       "\tif (result.deleted == 0) {",
       "\tif (result.deleted > 1000) {",
       "deleting a value that is not there succeeds silently",
       [IT + "test_tool.py"]),
-    M("tool-list-ttl", TOOL,
+    M("tool-list-ttl", TOOL_LIST,
       "\tuint64_t ttl = value->ttl < left ? value->ttl : left;",
       "\tuint64_t ttl = value->ttl;",
       "list shows a TTL longer than the value's remaining life",
