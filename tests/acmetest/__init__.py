@@ -13,6 +13,9 @@ and bench/:
   acmetest.dnssec  signed challenge zones: the accepted signer configuration,
                    keymgr keys and DS, delv
   acmetest.onboard knot-acme register / unregister as an operator runs them
+  acmetest.redis   real redis-server/valkey-server: a primary (AOF, fsync
+                   always), replicas and Sentinels on free ports and UNIX
+                   sockets, kill -9, SIGSTOP, failover, always stopped
   acmetest.harden  what the hardening suites add: long/short mode, results
                    file, LMDB inspection, a raw connection, a recording proxy
 
