@@ -9,12 +9,14 @@
 /*!
  * \file
  *
- * \brief mod-acme: ACME DNS-01 challenge values served from LMDB.
+ * \brief mod-acme: ACME DNS-01 challenge values served from a store (LMDB
+ *        or Redis/Valkey).
  *
- * Configuration schema, load/unload and the module API entry.  The store
- * lives in store.c, answers in answer.c, UPDATEs in update.c (with RFC 2136
- * semantics in ddns.c and TSIG/acl checks in auth.c and acl.c), the DNSSEC
- * configurations it refuses in dnssec.c.
+ * Configuration schema, load/unload and the module API entry.  The store's
+ * items are checked and the store opened in knotd/storeconf.c, answers in
+ * knotd/answer.c, UPDATEs in knotd/update.c (with RFC 2136 semantics in
+ * dns/ddns.c and TSIG/acl checks in knotd/auth.c and dns/acl.c), the DNSSEC
+ * configurations it refuses in knotd/dnssec.c.
  */
 
 #include <limits.h>
@@ -25,79 +27,33 @@
 #include "module/common/consts.h"
 #include "module/knotd/answer.h"
 #include "module/knotd/dnssec.h"
+#include "module/knotd/storeconf.h"
 #include "module/mod-acme.h"
 #include "module/knotd/update.h"
 
-#define MOD_DATABASE	"\x08""database"
 #define MOD_LIFETIME	"\x08""lifetime"
 #define MOD_MAX_TTL	"\x07""max-ttl"
 #define MOD_MAX_RECORDS	"\x0b""max-records"
 #define MOD_STRICT	"\x06""strict"
-#define MOD_MAP_SIZE	"\x08""map-size"
-#define MOD_DB_MODE	"\x0d""database-mode"
 #define MOD_REPLAY	"\x0c""replay-cache"
 #define MOD_MAX_RRS	"\x0e""max-update-rrs"
 #define MOD_MAX_SIZE	"\x0f""max-update-size"
 
-/*! As Knot's journal-db-mode: robust syncs every commit, asynchronous does not. */
-enum {
-	DB_MODE_ROBUST = 0,
-	DB_MODE_ASYNC  = 1,
-};
-
-static const knot_lookup_t db_modes[] = {
-	{ DB_MODE_ROBUST, "robust" },
-	{ DB_MODE_ASYNC,  "asynchronous" },
-	{ 0, NULL }
-};
-
 static const yp_item_t acme_conf[] = {
-	{ MOD_DATABASE,    YP_TSTR,  YP_VSTR = { ACME_DB_NAME } },
 	{ MOD_LIFETIME,    YP_TINT,  YP_VINT = { 1, ACME_LIFETIME_MAX, ACME_LIFETIME_DEFAULT, YP_STIME } },
 	{ MOD_MAX_TTL,     YP_TINT,  YP_VINT = { 0, INT32_MAX, ACME_MAX_TTL_DEFAULT, YP_STIME } },
 	{ MOD_MAX_RECORDS, YP_TINT,  YP_VINT = { 1, 1000, ACME_MAX_RECORDS_DEFAULT } },
 	{ MOD_STRICT,      YP_TBOOL, YP_VBOOL = { ACME_STRICT_DEFAULT } },
-	{ MOD_MAP_SIZE,    YP_TINT,  YP_VINT = { 1048576, INT64_MAX,
-	                                         ACME_LMDB_MAP_SIZE_DEFAULT, YP_SSIZE } },
-	{ MOD_DB_MODE,     YP_TOPT,  YP_VOPT = { db_modes, DB_MODE_ROBUST } },
 	{ MOD_REPLAY,      YP_TINT,  YP_VINT = { 0, 1 << 24, ACME_REPLAY_DEFAULT } },
 	{ MOD_MAX_RRS,     YP_TINT,  YP_VINT = { 1, UINT16_MAX, 100 } },
 	{ MOD_MAX_SIZE,    YP_TINT,  YP_VINT = { 512, UINT16_MAX, 16384, YP_SSIZE } },
+	ACME_STORE_CONF_ITEMS,
 	{ NULL }
 };
 
 static int acme_conf_check(knotd_conf_check_args_t *args)
 {
-	knotd_conf_t db = knotd_conf_check_item(args, MOD_DATABASE);
-	if (db.count > 0 && (db.single.string == NULL || db.single.string[0] == '\0')) {
-		args->err_str = "empty database path";
-		return KNOT_EINVAL;
-	}
-	return KNOT_EOK;
-}
-
-/*!
- * Absolute database path: a relative `database` is taken under the server's
- * `database.storage`, itself relative to `server.rundir`, as Knot does.
- */
-static int database_path(knotd_mod_t *mod, char *out, size_t out_size)
-{
-	const char *db = knotd_conf_mod(mod, MOD_DATABASE).single.string;
-	if (db[0] == '/') {
-		return snprintf(out, out_size, "%s", db) < (int)out_size ? KNOT_EOK : KNOT_ERANGE;
-	}
-	const char *storage = knotd_conf(mod, (const yp_name_t *)"\x08""database",
-	                                 (const yp_name_t *)"\x07""storage", NULL).single.string;
-	const char *rundir = knotd_conf(mod, (const yp_name_t *)"\x06""server",
-	                                (const yp_name_t *)"\x06""rundir", NULL).single.string;
-	int len;
-	if (storage != NULL && storage[0] == '/') {
-		len = snprintf(out, out_size, "%s/%s", storage, db);
-	} else {
-		len = snprintf(out, out_size, "%s/%s/%s", rundir ? rundir : ".",
-		               storage ? storage : ".", db);
-	}
-	return (len > 0 && len < (int)out_size) ? KNOT_EOK : KNOT_ERANGE;
+	return acme_storeconf_check(args);
 }
 
 /*! Counts values of this zone removed by the store's purger. */
@@ -113,7 +69,7 @@ static void ctx_free(acme_ctx_t *ctx)
 {
 	if (ctx->store != NULL) {
 		acme_store_unwatch(ctx->store, count_expired, ctx);
-		acme_store_close(ctx->store);
+		acme_storeconf_close(ctx->store, ctx->store_log);
 	}
 	acme_replay_close(ctx->replay);
 	free(ctx->zone_str);
@@ -181,29 +137,19 @@ static int acme_load(knotd_mod_t *mod)
 		}
 	}
 
-	char path[PATH_MAX];
-	ret = database_path(mod, path, sizeof(path));
+	char desc[512];
+	ret = acme_storeconf_open(mod, &ctx->store, &ctx->store_log, desc, sizeof(desc));
 	if (ret != KNOT_EOK) {
-		knotd_mod_log(mod, LOG_ERR, "database path too long");
-		ctx_free(ctx);
-		return ret;
-	}
-	acme_lmdb_opts_t opts = {
-		.map_size = knotd_conf_mod(mod, MOD_MAP_SIZE).single.integer,
-		.create = true,
-		.asynchronous = knotd_conf_mod(mod, MOD_DB_MODE).single.option == DB_MODE_ASYNC,
-	};
-	ret = acme_lmdb_open(&ctx->store, path, &opts);
-	if (ret != KNOT_EOK) {
-		knotd_mod_log(mod, LOG_ERR, "failed to open database '%s' (%s)", path,
-		              ret == KNOT_ENOTSUP ? "written by another version of mod-acme" :
-		              knot_strerror(ret));
 		ctx_free(ctx);
 		return ret;
 	}
 	ret = stats_init(mod);
 	if (ret == KNOT_EOK) {
+		/* Redis expires values by itself: nothing to count. */
 		ret = acme_store_watch(ctx->store, count_expired, ctx);
+		if (ret == KNOT_ENOTSUP) {
+			ret = KNOT_EOK;
+		}
 	}
 	if (ret != KNOT_EOK) {
 		ctx_free(ctx);
@@ -211,9 +157,8 @@ static int acme_load(knotd_mod_t *mod)
 	}
 
 	knotd_mod_ctx_set(mod, ctx);
-	knotd_mod_log(mod, LOG_INFO, "serving challenge values from '%s' (%s), lifetime %us, "
-	              "max-ttl %us, max-records %u, strict %s", path,
-	              opts.asynchronous ? "asynchronous" : "robust", ctx->policy.lifetime,
+	knotd_mod_log(mod, LOG_INFO, "serving challenge values from %s, lifetime %us, "
+	              "max-ttl %us, max-records %u, strict %s", desc, ctx->policy.lifetime,
 	              ctx->max_ttl, ctx->policy.max_records, ctx->strict ? "on" : "off");
 
 	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, acme_update);

@@ -35,6 +35,7 @@ enum {
 typedef struct {
 	knotd_mod_t *mod;
 	acme_store_t *store;
+	struct acme_storeconf_log *store_log; /*!< Redis backend's logging (NULL: LMDB). */
 	knot_dname_t *zone;       /*!< Copy of the zone name (valid in unload). */
 	acme_store_key_t zone_key;
 	char *zone_str;

@@ -15,6 +15,9 @@
 #include <time.h>
 
 #include <libknot/libknot.h>
+#ifdef ACME_HIREDIS_SSL
+#include <hiredis/hiredis_ssl.h>
+#endif
 
 #include "module/store/redis/conn.h"
 
@@ -109,7 +112,50 @@ static struct timeval ms_tv(unsigned ms)
 	return tv;
 }
 
-static redisContext *connect_addr(const conn_addr_t *addr, unsigned timeout_ms)
+bool conn_tls_supported(void)
+{
+#ifdef ACME_HIREDIS_SSL
+	return true;
+#else
+	return false;
+#endif
+}
+
+int conn_tls_init(conn_shared_t *shared, const char *ca, const char *cert, const char *key,
+                  const char *name)
+{
+#ifdef ACME_HIREDIS_SSL
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, (void (*)(void))redisInitOpenSSL);
+	redisSSLContextError err = REDIS_SSL_CTX_NONE;
+	redisSSLContext *ctx = redisCreateSSLContext(ca, NULL, cert, key, name, &err);
+	if (ctx == NULL) {
+		conn_log(shared, LOG_ERR, "Redis TLS setup failed (%s)",
+		         redisSSLContextGetError(err));
+		return KNOT_EINVAL;
+	}
+	shared->tls = ctx;
+	return KNOT_EOK;
+#else
+	(void)shared, (void)ca, (void)cert, (void)key, (void)name;
+	return KNOT_ENOTSUP;
+#endif
+}
+
+void conn_tls_deinit(conn_shared_t *shared)
+{
+#ifdef ACME_HIREDIS_SSL
+	if (shared->tls != NULL) {
+		redisFreeSSLContext(shared->tls);
+		shared->tls = NULL;
+	}
+#else
+	(void)shared;
+#endif
+}
+
+static redisContext *connect_addr(const conn_shared_t *shared, const conn_addr_t *addr,
+                                  unsigned timeout_ms)
 {
 	struct timeval tv = ms_tv(timeout_ms);
 	redisContext *c = (addr->port == 0) ? redisConnectUnixWithTimeout(addr->host, tv) :
@@ -117,6 +163,14 @@ static redisContext *connect_addr(const conn_addr_t *addr, unsigned timeout_ms)
 	if (c != NULL && c->err == 0 && redisSetTimeout(c, tv) != REDIS_OK) {
 		c->err = REDIS_ERR_IO;
 	}
+#ifdef ACME_HIREDIS_SSL
+	if (c != NULL && c->err == 0 && addr->port != 0 && shared->tls != NULL &&
+	    redisInitiateSSLWithContext(c, shared->tls) != REDIS_OK && c->err == 0) {
+		c->err = REDIS_ERR_IO;
+	}
+#else
+	(void)shared;
+#endif
 	return c;
 }
 
@@ -163,7 +217,7 @@ static int sentinel_lookup(conn_shared_t *shared, conn_addr_t *out, char *why,
 	}
 	snprintf(why, why_size, "no Sentinel answered");
 	for (size_t i = 0; i < shared->sentinel_count; i++) {
-		redisContext *c = connect_addr(&shared->sentinels[i], each);
+		redisContext *c = connect_addr(shared, &shared->sentinels[i], each);
 		if (c == NULL || c->err != 0) {
 			redisFree(c);
 			continue;
@@ -286,7 +340,7 @@ static int endpoint_connect(conn_endpoint_t *ep, redisContext **out, uint64_t *e
 		pthread_mutex_unlock(&ep->lock);
 	}
 
-	redisContext *c = connect_addr(&addr, shared->timeout_ms);
+	redisContext *c = connect_addr(shared, &addr, shared->timeout_ms);
 	if (c == NULL || c->err != 0) {
 		snprintf(why, sizeof(why), "%s", c != NULL ? c->errstr : "out of memory");
 		int ret = c != NULL ? conn_error(c) : KNOT_ENOMEM;

@@ -43,6 +43,7 @@ typedef struct {
 	conn_addr_t *sentinels;
 	size_t sentinel_count;
 	char *master;
+	void *tls;               /*!< redisSSLContext (NULL: plain TCP). */
 	acme_redis_log_cb log;
 	void *log_ctx;
 	_Atomic uint64_t down;   /*!< Counters (acme_redis_counters_t). */
@@ -72,6 +73,18 @@ typedef struct {
 	uint64_t epoch;
 	bool fresh;              /*!< Just connected (not reused). */
 } conn_t;
+
+/*! Whether this build has TLS (hiredis_ssl). */
+bool conn_tls_supported(void);
+
+/*!
+ * Sets up TLS for every TCP connection of \a shared (UNIX sockets stay
+ * plain).  KNOT_ENOTSUP without hiredis_ssl; KNOT_EINVAL (logged) when the
+ * files do not load.
+ */
+int conn_tls_init(conn_shared_t *shared, const char *ca, const char *cert, const char *key,
+                  const char *name);
+void conn_tls_deinit(conn_shared_t *shared);
 
 /*! Parses ADDR[@PORT] (default port 6379) or a path (starts with '/'). */
 int conn_addr_parse(const char *text, conn_addr_t *out);

@@ -67,8 +67,5 @@ int value_walk(const redisReply *hash, const uint8_t *okey, size_t olen, uint64_
 /*! libknot code of an error reply. */
 int reply_error(const redisReply *r);
 
-/*! Whether a prefix is made of the characters allowed in one. */
-bool acme_redis_prefix_valid(const char *prefix);
-
 /*! acme_store_apply() of the Redis backend (apply.c). */
 int redis_apply(acme_store_t *store, acme_update_t *update);

@@ -496,6 +496,7 @@ static void store_free(redis_store_t *rs)
 		memset(rs->shared.password, 0, strlen(rs->shared.password));
 		free(rs->shared.password);
 	}
+	conn_tls_deinit(&rs->shared);
 	free(rs->shared.sentinels);
 	free(rs->shared.master);
 	free(rs->where);
@@ -589,6 +590,9 @@ static int parse_sentinels(const char *text, conn_addr_t **out, size_t *count)
 			free(copy);
 			return KNOT_EINVAL;
 		}
+		if (strchr(tok, '@') == NULL) {
+			addrs[i].port = ACME_REDIS_SENTINEL_PORT;
+		}
 		i++;
 	}
 	free(copy);
@@ -599,6 +603,25 @@ static int parse_sentinels(const char *text, conn_addr_t **out, size_t *count)
 	*out = addrs;
 	*count = i;
 	return KNOT_EOK;
+}
+
+bool acme_redis_addr_valid(const char *text, bool sentinel)
+{
+	conn_addr_t addr;
+	return conn_addr_parse(text, &addr) == KNOT_EOK && !(sentinel && addr.port == 0) &&
+	       strpbrk(text, " ,\t") == NULL;
+}
+
+bool acme_redis_tls_supported(void)
+{
+	return conn_tls_supported();
+}
+
+const char *acme_redis_hiredis_version(void)
+{
+#define STR_(x) #x
+#define STR(x) STR_(x)
+	return STR(HIREDIS_MAJOR) "." STR(HIREDIS_MINOR);
 }
 
 bool acme_redis_prefix_valid(const char *prefix)
@@ -647,13 +670,17 @@ static int store_new(redis_store_t **out, const acme_redis_opts_t *opts)
 	} else {
 		ret = conn_addr_parse(opts->primary, &primary);
 	}
+	/* Without redis-read, answers are read from the primary, wherever the
+	 * Sentinels say it is. */
 	const char *read_text = opts->read ? opts->read : opts->primary;
-	if (ret == KNOT_EOK) {
-		if (read_text != NULL) {
-			ret = conn_addr_parse(read_text, &read);
-		} else {
-			ret = KNOT_EINVAL; /* Sentinels name the primary, never a replica to read. */
-		}
+	bool read_sentinel = sentinel && opts->read == NULL;
+	memset(&read, 0, sizeof(read));
+	if (ret == KNOT_EOK && !read_sentinel) {
+		ret = conn_addr_parse(read_text, &read);
+	}
+	if (ret == KNOT_EOK && opts->tls) {
+		ret = conn_tls_init(&rs->shared, opts->tls_ca, opts->tls_cert, opts->tls_key,
+		                    opts->tls_name);
 	}
 	if (ret == KNOT_EOK && opts->password_file != NULL && opts->password_file[0] != '\0') {
 		ret = read_password(opts->password_file, &rs->shared.user, &rs->shared.password);
@@ -662,7 +689,7 @@ static int store_new(redis_store_t **out, const acme_redis_opts_t *opts)
 		ret = conn_endpoint_init(&rs->primary, &rs->shared, "primary", &primary, sentinel);
 	}
 	if (ret == KNOT_EOK) {
-		ret = conn_endpoint_init(&rs->read, &rs->shared, "read", &read, false);
+		ret = conn_endpoint_init(&rs->read, &rs->shared, "read", &read, read_sentinel);
 	}
 	if (ret == KNOT_EOK) {
 		char p[300], r[300];
@@ -671,7 +698,11 @@ static int store_new(redis_store_t **out, const acme_redis_opts_t *opts)
 		} else {
 			conn_addr_str(&primary, p, sizeof(p));
 		}
-		conn_addr_str(&read, r, sizeof(r));
+		if (read_sentinel) {
+			snprintf(r, sizeof(r), "the primary");
+		} else {
+			conn_addr_str(&read, r, sizeof(r));
+		}
 		size_t len = strlen(p) + strlen(r) + strlen(prefix) + 32;
 		rs->where = malloc(len);
 		if (rs->where == NULL) {

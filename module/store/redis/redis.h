@@ -27,6 +27,8 @@
 
 /*! Default key prefix (several deployments can share one Redis). */
 #define ACME_REDIS_PREFIX_DEFAULT	"acme:"
+/*! Default port of a Sentinel. */
+#define ACME_REDIS_SENTINEL_PORT	26379
 /*! Default time a worker waits for Redis at most (ms). */
 #define ACME_REDIS_TIMEOUT_DEFAULT	500
 
@@ -44,6 +46,11 @@ typedef struct {
 	const char *prefix;      /*!< Key prefix (NULL: ACME_REDIS_PREFIX_DEFAULT). */
 	const char *password_file; /*!< File holding "PASSWORD" or "USER PASSWORD"
 	                              (NULL: no AUTH). */
+	bool tls;                /*!< TLS on TCP connections (acme_redis_tls_supported()). */
+	const char *tls_ca;      /*!< CA file verifying the servers (NULL: system's). */
+	const char *tls_cert;    /*!< Client certificate and key files (NULL: none). */
+	const char *tls_key;
+	const char *tls_name;    /*!< Server name sent (SNI) (NULL: none). */
 	unsigned replicas;       /*!< Replicas each update must reach (WAIT). */
 	unsigned timeout_ms;     /*!< Longest wait for Redis (0: default). */
 	bool no_filter;          /*!< Read every name from Redis (no subscription). */
@@ -67,6 +74,21 @@ typedef struct {
  * first use, so knotd starts while Redis is down.
  */
 int acme_redis_open(acme_store_t **out, const acme_redis_opts_t *opts);
+
+/*!
+ * Whether \a text is ADDR[@PORT] or an absolute UNIX socket path (\a sentinel:
+ * ADDR[@PORT] only).
+ */
+bool acme_redis_addr_valid(const char *text, bool sentinel);
+
+/*! Whether a key prefix is made of the characters allowed in one. */
+bool acme_redis_prefix_valid(const char *prefix);
+
+/*! Whether this build can speak TLS to Redis (hiredis 1.0+ with hiredis_ssl). */
+bool acme_redis_tls_supported(void);
+
+/*! The hiredis version built against, e.g. "0.14". */
+const char *acme_redis_hiredis_version(void);
 
 /*! Whether \a store is a Redis store. */
 bool acme_redis_is(const acme_store_t *store);

@@ -1,0 +1,161 @@
+"""The Redis backend's configuration: items checked at load with clear
+errors, the backend selected by `redis`, credentials from a file only knotd
+reads, TLS only where hiredis has it.  Real knotd, real redis-server."""
+
+import os
+import subprocess
+
+import pytest
+
+from acmetest.ddns import add, ddns_conf, make_update, send_wire, unique_label
+from acmetest.knotd import ALIAS_ZONE, DEFAULT_ACME, Zone, challenge_value, txt_values
+from acmetest.redis import RedisServer
+
+
+def _tls_built() -> bool:
+    """Whether the module was built with hiredis_ssl (configure's check)."""
+    return subprocess.run(["pkg-config", "--atleast-version=1.0", "hiredis_ssl"]).returncode == 0
+
+
+#: (items, what the error message must contain); items replace the instance's.
+BAD_REDIS = [
+    ({"redis": "127.0.0.1@99999"}, "invalid redis '127.0.0.1@99999'"),
+    ({"redis": "127.0.0.1@"}, "invalid redis"),
+    ({"redis": '""'}, "empty redis address"),
+    ({"redis": "127.0.0.1", "redis-read": "x@port"}, "invalid redis-read 'x@port'"),
+    ({"redis-read": "127.0.0.1"}, "redis-read is set without redis or redis-sentinel"),
+    ({"redis-replicas": 1}, "redis-replicas is set without redis"),
+    ({"redis-timeout": 100}, "redis-timeout is set without redis"),
+    ({"redis-prefix": "x:"}, "redis-prefix is set without redis"),
+    ({"redis": "127.0.0.1", "redis-replicas": 65}, "item 'redis-replicas'"),
+    ({"redis": "127.0.0.1", "redis-timeout": 0}, "item 'redis-timeout'"),
+    ({"redis": "127.0.0.1", "redis-timeout": 60001}, "item 'redis-timeout'"),
+    ({"redis": "127.0.0.1", "redis-prefix": '"a b"'}, "invalid redis-prefix 'a b'"),
+    ({"redis": "127.0.0.1", "redis-prefix": "a*"}, "invalid redis-prefix 'a*'"),
+    ({"redis": "127.0.0.1", "redis-prefix": "x" * 65}, "invalid redis-prefix"),
+    ({"redis": "127.0.0.1", "redis-sentinel": "127.0.0.1@26379",
+      "redis-sentinel-master": "m"}, "either redis or redis-sentinel"),
+    ({"redis-sentinel": "127.0.0.1@26379"}, "needs redis-sentinel-master"),
+    ({"redis-sentinel": "/run/sentinel.sock", "redis-sentinel-master": "m"},
+     "invalid redis-sentinel '/run/sentinel.sock'"),
+    ({"redis": "127.0.0.1", "redis-sentinel-master": "m"},
+     "redis-sentinel-master is set without redis-sentinel"),
+    ({"redis": "127.0.0.1", "redis-password-file": "relative/file"},
+     "redis-password-file 'relative/file' is not an absolute path"),
+    ({"redis": "127.0.0.1", "redis-tls-ca": "/etc/ssl/certs/ca-certificates.crt"},
+     "redis-tls-ca is set without redis-tls: on"),
+]
+
+
+@pytest.mark.parametrize("items,message", BAD_REDIS, ids=[m for _, m in BAD_REDIS])
+def test_redis_config_error_rejected(knotd_factory, module_so, items, message):
+    k = knotd_factory(start=False, acme={"default": dict(DEFAULT_ACME, **items)})
+    res = k.conf_check()
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out
+    assert message in out, out
+
+
+def test_sentinel_config_passes_check(knotd_factory, module_so):
+    """Several Sentinels (port 26379 by default) and a master name; answers
+    read from a replica of this host."""
+    k = knotd_factory(start=False, acme={"default": dict(
+        DEFAULT_ACME, **{"redis-sentinel": "[127.0.0.1, 127.0.0.2@26380]",
+                         "redis-sentinel-master": "acme", "redis-read": "/run/redis.sock",
+                         "redis-replicas": 1, "redis-timeout": 200,
+                         "redis-prefix": "site-a:"})})
+    res = k.conf_check()
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_password_file_readable_by_others_rejected(knotd_factory, module_so, tmp_path):
+    secret = tmp_path / "redis.pass"
+    secret.write_text("acme s3cret\n")
+    secret.chmod(0o644)
+    k = knotd_factory(start=False, acme={"default": dict(
+        DEFAULT_ACME, **{"redis": "127.0.0.1", "redis-password-file": str(secret)})})
+    res = k.conf_check()
+    assert res.returncode != 0
+    assert "is accessible to every user" in res.stdout + res.stderr
+    secret.chmod(0o640)
+    res = k.conf_check()
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_tls_only_where_hiredis_has_it(knotd_factory, module_so):
+    k = knotd_factory(start=False, acme={"default": dict(
+        DEFAULT_ACME, **{"redis": "127.0.0.1", "redis-tls": True})})
+    res = k.conf_check()
+    out = res.stdout + res.stderr
+    if _tls_built():
+        assert res.returncode == 0, out
+    else:
+        assert res.returncode != 0, out
+        assert "has no TLS (hiredis 1.0 or later with hiredis_ssl has)" in out, out
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    r = RedisServer(tmp_path / "redis", "redis")
+    r.start()
+    yield r
+    r.kill()
+
+
+#: One module zone whose acl lets 127.0.0.1 update without a key.
+UPDATABLE = dict(zones=[Zone(ALIAS_ZONE, options={"acl": "upd"})],
+                 extra_conf=ddns_conf(acls={"upd": "address: 127.0.0.1\naction: update"}))
+
+
+def _update(k, owner, value):
+    req = make_update(ALIAS_ZONE, updates=[add(owner, value)])
+    return send_wire(req.wire, k.port)
+
+
+def test_redis_selected_and_served(knotd_factory, module_so, redis_server):
+    """`redis` selects the backend: an UPDATE lands in Redis under the prefix
+    (not in an LMDB database), and is answered from it."""
+    k = knotd_factory(**UPDATABLE, acme={"default": dict(
+        DEFAULT_ACME, database=None,
+        **{"redis": redis_server.address, "redis-read": redis_server.sock,
+           "redis-prefix": "it:"})})
+    assert f"redis 127.0.0.1@{redis_server.port}, read {redis_server.sock}, prefix it:" \
+        in k.log(), k.diagnostics()
+    owner = f"{unique_label('sel')}.{ALIAS_ZONE}"
+    value = challenge_value(owner)
+    reply = _update(k, owner, value)
+    assert reply.rcode == 0, reply
+    assert txt_values(k.query(owner, "TXT")) == [value]
+    keys = redis_server.cmd("KEYS", "*")
+    assert any(key.startswith(b"it:v:") for key in keys), keys
+    assert not os.path.exists(k.db_path()), "an LMDB database was created"
+
+
+def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
+    """An ACL user and password read from a file; a wrong one fails the
+    update with SERVFAIL and the log says why."""
+    r = RedisServer(tmp_path / "redis", "redis", extra=["user acme on >s3cret-pw ~* &* +@all"])
+    r.start()
+    try:
+        good = tmp_path / "good.pass"
+        good.write_text("acme s3cret-pw\n")
+        good.chmod(0o600)
+        bad = tmp_path / "bad.pass"
+        bad.write_text("acme wrong\n")
+        bad.chmod(0o600)
+        k = knotd_factory(**UPDATABLE, acme={
+            "default": dict(DEFAULT_ACME, database=None,
+                            **{"redis": r.address, "redis-password-file": str(good)})})
+        owner = f"{unique_label('acl')}.{ALIAS_ZONE}"
+        value = challenge_value(owner)
+        assert _update(k, owner, value).rcode == 0
+        assert txt_values(k.query(owner, "TXT")) == [value]
+
+        k.acme["default"]["redis-password-file"] = str(bad)
+        mark = k.log_mark()
+        k.restart()
+        assert _update(k, owner, challenge_value("other")).rcode == 2  # SERVFAIL
+        k.wait_log(r"AUTH failed: WRONGPASS", mark)
+        assert k.query(owner, "TXT").rcode() == 2
+    finally:
+        r.kill()
