@@ -17,6 +17,7 @@
 
 #include "module/common/consts.h"
 #include "module/store/lmdb/lmdb.h"
+#include "module/store/redis/redis.h"
 #include "module/tool/conf.h"
 
 #define MOD_NAME		"mod-acme"
@@ -380,8 +381,75 @@ static void acme_free(tool_acme_t *acme)
 		free(acme->database);
 		free(acme->redis);
 		free(acme->redis_read);
+		free(acme->redis_sentinels);
+		free(acme->redis_master);
+		free(acme->redis_prefix);
+		free(acme->redis_password_file);
+		free(acme->redis_tls_ca);
+		free(acme->redis_tls_cert);
+		free(acme->redis_tls_key);
+		free(acme->redis_tls_name);
+		free(acme->store);
 		free(acme);
 	}
+}
+
+/*! A copy of an item's first value, or NULL; false when out of memory. */
+static bool dup_item(const tool_conf_t *conf, const char *id, const char *item, char **out)
+{
+	const char *value = tool_conf_get(conf, MOD_NAME, id, item);
+	*out = value != NULL ? strdup(value) : NULL;
+	return value == NULL || *out != NULL;
+}
+
+/*!
+ * The Redis backend's items, as module/knotd/storeconf.c reads them: `redis`
+ * or `redis-sentinel` select it (knotd's check refused anything else).
+ */
+static int redis_load(const tool_conf_t *conf, const char *id, tool_acme_t *acme)
+{
+	tool_values_t sent = { .count = 0 };
+	tool_conf_values(conf, MOD_NAME, id, "redis-sentinel", tool_values_collect, &sent);
+	bool ok = dup_item(conf, id, "redis", &acme->redis);
+	if (ok && acme->redis == NULL && sent.count == 0) {
+		return KNOT_EOK;
+	}
+	acme->backend = TOOL_BACKEND_REDIS;
+	ok = ok && dup_item(conf, id, "redis-read", &acme->redis_read) &&
+	     dup_item(conf, id, "redis-sentinel-master", &acme->redis_master) &&
+	     dup_item(conf, id, "redis-prefix", &acme->redis_prefix) &&
+	     dup_item(conf, id, "redis-password-file", &acme->redis_password_file) &&
+	     dup_item(conf, id, "redis-tls-ca", &acme->redis_tls_ca) &&
+	     dup_item(conf, id, "redis-tls-cert", &acme->redis_tls_cert) &&
+	     dup_item(conf, id, "redis-tls-key", &acme->redis_tls_key) &&
+	     dup_item(conf, id, "redis-tls-name", &acme->redis_tls_name);
+	if (ok && sent.count > 0) {
+		size_t len = 1;
+		for (size_t i = 0; i < sent.count; i++) {
+			len += strlen(sent.values[i]) + 1;
+		}
+		acme->redis_sentinels = calloc(1, len);
+		for (size_t i = 0; acme->redis_sentinels != NULL && i < sent.count; i++) {
+			if (i > 0) {
+				strcat(acme->redis_sentinels, ",");
+			}
+			strcat(acme->redis_sentinels, sent.values[i]);
+		}
+		ok = acme->redis_sentinels != NULL;
+	}
+	const char *prefix = acme->redis_prefix != NULL ? acme->redis_prefix :
+	                     ACME_REDIS_PREFIX_DEFAULT;
+	if (ok && acme->redis != NULL) {
+		ok = asprintf(&acme->store, "Redis %s, prefix %s", acme->redis, prefix) >= 0;
+	} else if (ok) {
+		ok = asprintf(&acme->store, "Redis Sentinel master %s (%s), prefix %s",
+		              acme->redis_master != NULL ? acme->redis_master : "?",
+		              acme->redis_sentinels, prefix) >= 0;
+	}
+	if (!ok) {
+		acme->store = NULL;
+	}
+	return ok ? KNOT_EOK : KNOT_ENOMEM;
 }
 
 /*! Reads mod-acme section \a id (NULL: a bare "mod-acme", the defaults). */
@@ -420,6 +488,7 @@ static int acme_load(const tool_conf_t *conf, const char *id, tool_acme_t **out,
 		{ "redis-timeout",  false, &acme->redis_timeout,  NULL, NULL },
 		{ "map-size",       true,  NULL, &acme->map_size, NULL },
 		{ "strict",         false, NULL, NULL, &acme->strict },
+		{ "redis-tls",      false, NULL, NULL, &acme->redis_tls },
 	};
 	for (size_t i = 0; id != NULL && i < sizeof(items) / sizeof(items[0]); i++) {
 		const char *str = tool_conf_get(conf, MOD_NAME, id, items[i].item);
@@ -448,16 +517,15 @@ static int acme_load(const tool_conf_t *conf, const char *id, tool_acme_t **out,
 	acme->asynchronous = (mode != NULL && strcmp(mode, "asynchronous") == 0);
 	acme->database = database_path(conf, db != NULL ? db : ACME_DB_NAME);
 
-	/* The Redis backend's items select it (see module/store/). */
-	const char *redis = id == NULL ? NULL : tool_conf_get(conf, MOD_NAME, id, "redis");
-	const char *redis_read = id == NULL ? NULL : tool_conf_get(conf, MOD_NAME, id, "redis-read");
-	if (redis != NULL) {
-		acme->backend = TOOL_BACKEND_REDIS;
-		acme->redis = strdup(redis);
-		acme->redis_read = redis_read != NULL ? strdup(redis_read) : NULL;
+	int ret = id == NULL ? KNOT_EOK : redis_load(conf, id, acme);
+	if (ret != KNOT_EOK) {
+		acme_free(acme);
+		return ret;
 	}
-
-	if (acme->id == NULL || acme->database == NULL) {
+	if (acme->backend == TOOL_BACKEND_LMDB) {
+		acme->store = acme->database != NULL ? strdup(acme->database) : NULL;
+	}
+	if (acme->id == NULL || acme->database == NULL || acme->store == NULL) {
 		acme_free(acme);
 		return KNOT_ENOMEM;
 	}

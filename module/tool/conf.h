@@ -34,7 +34,7 @@ typedef struct tool_conf tool_conf_t;
 /*! The store backend a mod-acme section selects. */
 typedef enum {
 	TOOL_BACKEND_LMDB = 0,
-	TOOL_BACKEND_REDIS,   /*!< Selected by a `redis` item (not built yet). */
+	TOOL_BACKEND_REDIS,   /*!< Selected by `redis` or `redis-sentinel`. */
 } tool_backend_t;
 
 /*! One mod-acme section, with the module's defaults filled in. */
@@ -46,6 +46,17 @@ typedef struct {
 	char *redis_read;
 	uint32_t redis_replicas;
 	uint32_t redis_timeout;
+	char *redis_sentinels; /*!< Comma-separated, as acme_redis_opts_t takes them. */
+	char *redis_master;
+	char *redis_prefix;
+	char *redis_password_file;
+	bool redis_tls;
+	char *redis_tls_ca;
+	char *redis_tls_cert;
+	char *redis_tls_key;
+	char *redis_tls_name;
+	char *store;           /*!< What the store is, for messages; also tells
+	                            sections sharing one store apart. */
 	uint32_t lifetime;
 	uint32_t max_ttl;
 	uint32_t max_records;

@@ -38,6 +38,7 @@
 
 #include "module/common/consts.h"
 #include "module/dns/value.h"
+#include "module/store/redis/redis.h"
 #include "module/tool/cli.h"
 #include "module/tool/knotc.h"
 #include "module/tool/check.h"
@@ -109,7 +110,10 @@ static void print_help(void)
 "  -C, --confdb DIR          knotd's configuration database.\n"
 "  -s, --socket PATH         knotd's control socket (for knotc).\n"
 "  -D, --dir DIR             A bare database instead of a configuration.\n"
-"  -l, --lifetime LIFETIME   With -D: lifetime of added values, in seconds or\n"
+"  -R, --redis ADDR[@PORT]|PATH  A bare Redis/Valkey store instead of a\n"
+"                            configuration (its key prefix: --redis-prefix P,\n"
+"                            default %s).\n"
+"  -l, --lifetime LIFETIME   With -D or -R: lifetime of added values, in seconds or\n"
 "                            with a suffix s, m, h or d (default: %us, at most 7d).\n"
 "\n"
 "Options:\n"
@@ -124,7 +128,7 @@ static void print_help(void)
 "  1  The operation failed, or 'del' found nothing to delete.\n"
 "  2  Invalid command line or name; nothing was changed.\n",
 	       TTL_DEFAULT, KNOT_CONF_DEFAULT_DBDIR, KNOT_CONF_DEFAULT_FILE,
-	       ACME_LIFETIME_DEFAULT);
+	       ACME_REDIS_PREFIX_DEFAULT, ACME_LIFETIME_DEFAULT);
 }
 
 /*!
@@ -178,6 +182,8 @@ static int parse_args(int argc, char *argv[], params_t *p)
 		{ "socket",   required_argument, NULL, 's' },
 		{ "dir",      required_argument, NULL, 'D' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "redis",    required_argument, NULL, 'R' },
+		{ "redis-prefix", required_argument, NULL, 'P' },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ "version",  no_argument,       NULL, 'V' },
 		{ NULL }
@@ -193,7 +199,7 @@ static int parse_args(int argc, char *argv[], params_t *p)
 	 * are not taken for options.  ':': report errors ourselves. */
 	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "+:c:C:s:D:l:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:c:C:s:D:R:l:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 		case 'C':
@@ -204,6 +210,20 @@ static int parse_args(int argc, char *argv[], params_t *p)
 			}
 			*(opt == 'c' ? &p->src.config : opt == 'C' ? &p->src.confdb :
 			  opt == 's' ? &p->src.socket : &p->dir) = optarg;
+			break;
+		case 'R':
+			if (!acme_redis_addr_valid(optarg, false)) {
+				return tool_usage_error("invalid Redis address '%s' (ADDR[@PORT] or "
+				                        "an absolute UNIX socket path)", optarg);
+			}
+			p->redis = optarg;
+			break;
+		case 'P':
+			if (!acme_redis_prefix_valid(optarg)) {
+				return tool_usage_error("invalid Redis prefix '%s' (at most 64 of "
+				                        "A-Z a-z 0-9 : _ - . /)", optarg);
+			}
+			p->redis_prefix = optarg;
 			break;
 		case 'l':
 			if (parse_seconds(optarg, true, 1, ACME_LIFETIME_MAX, &p->lifetime) != KNOT_EOK) {
@@ -236,8 +256,16 @@ static int parse_args(int argc, char *argv[], params_t *p)
 	if (p->dir != NULL && (p->src.config != NULL || p->src.confdb != NULL)) {
 		return tool_usage_error("-D names a bare database: not with -c or -C");
 	}
-	if (p->lifetime_set && p->dir == NULL) {
-		return tool_usage_error("-l applies to a bare database (-D) only; otherwise "
+	if (p->redis != NULL && (p->dir != NULL || p->src.config != NULL ||
+	                         p->src.confdb != NULL)) {
+		return tool_usage_error("-R names a bare Redis store: not with -D, -c or -C");
+	}
+	if (p->redis_prefix != NULL && p->redis == NULL) {
+		return tool_usage_error("--redis-prefix applies to -R only; otherwise the "
+		                        "prefix is the mod-acme section's");
+	}
+	if (p->lifetime_set && p->dir == NULL && p->redis == NULL) {
+		return tool_usage_error("-l applies to a bare store (-D, -R) only; otherwise "
 		                        "the lifetime is the mod-acme section's");
 	}
 
@@ -258,9 +286,9 @@ static int parse_args(int argc, char *argv[], params_t *p)
 	};
 	for (size_t j = 0; j < sizeof(SUBCOMMANDS) / sizeof(SUBCOMMANDS[0]); j++) {
 		if (strcmp(name, SUBCOMMANDS[j].name) == 0) {
-			if (p->dir != NULL || p->lifetime_set) {
+			if (p->dir != NULL || p->redis != NULL || p->lifetime_set) {
 				return tool_usage_error("'%s' works on knotd's configuration: "
-				                        "not with -D or -l", name);
+				                        "not with -D, -R or -l", name);
 			}
 			p->sub = SUBCOMMANDS[j].run;
 			p->sub_argc = nargs + 1;

@@ -14,6 +14,7 @@
 
 #include "module/common/clock.h"
 #include "module/dns/value.h"
+#include "module/store/redis/redis.h"
 #include "module/tool/cli.h"
 #include "module/tool/conf.h"
 #include "module/tool/list.h"
@@ -107,11 +108,16 @@ static int cmd_purge(acme_store_t *store, const target_t *t, size_t *total)
 	return EXIT_OK;
 }
 
-/*! The target of a bare database (-D). */
+/*! The target of a bare database (-D) or Redis store (-R). */
 static target_t dir_target(const params_t *p)
 {
+	static char redis[512];
+	if (p->redis != NULL) {
+		snprintf(redis, sizeof(redis), "Redis %s, prefix %s", p->redis,
+		         p->redis_prefix != NULL ? p->redis_prefix : ACME_REDIS_PREFIX_DEFAULT);
+	}
 	return (target_t) {
-		.db = p->dir,
+		.db = p->redis != NULL ? redis : p->dir,
 		.policy = {
 			.lifetime = p->lifetime,
 			.max_records = 0, /* The operator overrides the module's limit. */
@@ -124,7 +130,7 @@ static target_t dir_target(const params_t *p)
 static target_t acme_target(const tool_acme_t *acme)
 {
 	return (target_t) {
-		.db = acme->database,
+		.db = acme->store,
 		.acme = acme,
 		.policy = {
 			.lifetime = acme->lifetime,
@@ -185,7 +191,7 @@ static int run_target(const params_t *p, const target_t *t, list_ctx_t *list,
 	return ret;
 }
 
-/*! Runs the command on every database of the configuration, each once. */
+/*! Runs the command on every store of the configuration, each once. */
 static int run_all(const params_t *p, const tool_conf_t *conf, list_ctx_t *list,
                    size_t *purged)
 {
@@ -195,7 +201,7 @@ static int run_all(const params_t *p, const tool_conf_t *conf, list_ctx_t *list,
 		const tool_acme_t *acme = tool_conf_acme(conf, i);
 		bool seen = false;
 		for (size_t j = 0; j < i && !seen; j++) {
-			seen = (strcmp(tool_conf_acme(conf, j)->database, acme->database) == 0);
+			seen = (strcmp(tool_conf_acme(conf, j)->store, acme->store) == 0);
 		}
 		if (seen) {
 			continue;
@@ -225,7 +231,7 @@ int tool_store_run(const params_t *p)
 	size_t purged = 0;
 
 	int ret;
-	if (p->dir != NULL) {
+	if (p->dir != NULL || p->redis != NULL) {
 		target_t t = dir_target(p);
 		ret = run_target(p, &t, &list, &purged);
 	} else {

@@ -37,6 +37,8 @@ typedef enum {
 typedef struct {
 	tool_src_t src;        /*!< knotd's configuration (unless -D). */
 	const char *dir;       /*!< -D: a bare database, no configuration. */
+	const char *redis;     /*!< -R: a bare Redis store, no configuration. */
+	const char *redis_prefix; /*!< --redis-prefix with -R (NULL: default). */
 	bool lifetime_set;
 	uint32_t lifetime;
 	command_t cmd;

@@ -9,11 +9,13 @@
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include <libknot/libknot.h>
 
 #include "module/common/consts.h"
 #include "module/store/lmdb/lmdb.h"
+#include "module/store/redis/redis.h"
 #include "module/tool/cli.h"
 #include "module/tool/store_open.h"
 
@@ -49,12 +51,79 @@ static void check_permissions(const char *dir)
 		}
 	}
 }
+/*! The Redis backend's state changes (unreachable, failover) on stderr. */
+static void redis_log(int priority, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (priority <= LOG_WARNING) {
+		tool_error("%s", msg);
+	}
+}
+
+/*! The tool waits for Redis at least this long (ms): it is not on a query path. */
+#define TOOL_REDIS_TIMEOUT_MIN	2000
+
+/*! Opens a bare Redis store (-R): primary and reads there, no replicas. */
+static int open_bare_redis(const params_t *p, const target_t *t, acme_store_t **store)
+{
+	acme_redis_opts_t opts = {
+		.primary = p->redis,
+		.prefix = p->redis_prefix,
+		.timeout_ms = TOOL_REDIS_TIMEOUT_MIN,
+		.no_filter = true,
+		.log = redis_log,
+	};
+	int ret = acme_redis_open(store, &opts);
+	if (ret != KNOT_EOK) {
+		tool_error("cannot open %s (%s)", t->db, knot_strerror(ret));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/*! Opens the Redis store of a section, with the module's settings. */
+static int open_redis(const tool_acme_t *acme, acme_store_t **store)
+{
+	acme_redis_opts_t opts = {
+		.primary = acme->redis,
+		.read = acme->redis_read,
+		.sentinels = acme->redis_sentinels,
+		.master = acme->redis_master,
+		.prefix = acme->redis_prefix,
+		.password_file = acme->redis_password_file,
+		.tls = acme->redis_tls,
+		.tls_ca = acme->redis_tls_ca,
+		.tls_cert = acme->redis_tls_cert,
+		.tls_key = acme->redis_tls_key,
+		.tls_name = acme->redis_tls_name,
+		.replicas = acme->redis_replicas,
+		.timeout_ms = acme->redis_timeout > TOOL_REDIS_TIMEOUT_MIN ?
+		              acme->redis_timeout : TOOL_REDIS_TIMEOUT_MIN,
+		.no_filter = true, /* One command: every name is read from Redis. */
+		.log = redis_log,
+	};
+	if (opts.tls && !acme_redis_tls_supported()) {
+		tool_error("mod-acme/%s: redis-tls, but this knot-acme's hiredis (%s) has no TLS",
+		           acme->id, acme_redis_hiredis_version());
+		return EXIT_RUNTIME;
+	}
+	int ret = acme_redis_open(store, &opts);
+	if (ret != KNOT_EOK) {
+		tool_error("cannot open %s (%s)", acme->store,
+		           ret == KNOT_EACCES ? "cannot read redis-password-file" :
+		           knot_strerror(ret));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 int tool_store_open(const params_t *p, const target_t *t, acme_store_t **store)
 {
+	if (p->redis != NULL) {
+		return open_bare_redis(p, t, store);
+	}
 	if (t->acme != NULL && t->acme->backend == TOOL_BACKEND_REDIS) {
-		tool_error("mod-acme/%s uses the Redis backend (%s), which this knot-acme "
-		           "does not support yet", t->acme->id, t->acme->redis);
-		return EXIT_RUNTIME;
+		return open_redis(t->acme, store);
 	}
 
 	bool exists = database_exists(t->db);
