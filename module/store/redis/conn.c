@@ -16,6 +16,7 @@
 
 #include <libknot/libknot.h>
 #ifdef ACME_HIREDIS_SSL
+#include <hiredis/hiredis.h>	/* hiredis_ssl.h uses redisContext without it. */
 #include <hiredis/hiredis_ssl.h>
 #endif
 
