@@ -43,7 +43,7 @@ UNIT_VALUE = "tests/unit/test_value"
 UNIT_REPLAY = "tests/unit/test_replay"
 UNIT_DDNS = "tests/unit/test_ddns"
 UNIT_ACL = "tests/unit/test_acl"
-UNIT_STORE = "tests/unit/test_store"
+UNIT_STORE = "tests/unit/test_store_write"
 IT = "tests/integration/"  # + a test file or node id, run by tests/run
 
 MUTANTS = [

@@ -1,0 +1,134 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief Unit tests of the LMDB store: the negative filter (module/store/filter.c) and the query path's lookup by wire name (acme_store_find_key()).
+ *
+ * tests/unit/store_helpers.h says how the store tests work.
+ */
+
+#include "tests/unit/store_helpers.h"
+
+/*!
+ * The query path asks the filter by wire name and gets the key from the same
+ * walk: a name written in any case, its ancestors and labels of every length
+ * (the hash reads short and long labels differently) are always found once
+ * written, with the key acme_store_key() gives; malformed names never are.
+ */
+
+/*! acme_store_find_key(), checking the key it sets against acme_store_key(). */
+static bool found(acme_store_t *store, const char *name)
+{
+	acme_store_key_t key, expected;
+	if (!acme_store_find_key(store, dn(name), &key)) {
+		return false;
+	}
+	assert_int_equal(acme_store_key(dn(name), &expected), KNOT_EOK);
+	assert_int_equal(key.len, expected.len);
+	assert_memory_equal(key.data, expected.data, key.len);
+	return true;
+}
+
+/*!
+ * With a purger the store keeps a negative filter for reads: whatever this
+ * process writes is seen at once, for the name and its ancestors, in every
+ * database mode.
+ */
+static void negative_filter(void **state)
+{
+	fixture_t *f = *state;
+	for (int mode = 0; mode < 2; mode++) {
+		acme_lmdb_opts_t opts = { .create = true, .asynchronous = mode };
+		assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
+		uint64_t now = acme_now_ms();
+		char apex[32];
+		snprintf(apex, sizeof(apex), "b%d.a.example", mode);
+		bool below = true;
+		assert_int_equal(store_read_slot(f->store, 1, dn(apex), now, NULL,
+		                                      NULL, &below), 0);
+		assert_false(below);
+		for (int i = 0; i < 50; i++) {
+			char name[64];
+			snprintf(name, sizeof(name), "n%d.m.%s", i, apex);
+			assert_int_equal(ADD(f->store, name, "v", 60, now, NULL), KNOT_EOK);
+			assert_int_equal(store_read_slot(f->store, 1, dn(name), now, NULL,
+			                                      NULL, NULL), 1);
+			below = false;
+			assert_int_equal(store_read_slot(f->store, 2, dn(apex), now,
+			                                      NULL, NULL, &below), 0);
+			assert_true(below);
+		}
+		char other[48];
+		snprintf(other, sizeof(other), "x.%s", apex);
+		assert_int_equal(store_read(f->store, dn(other), now, NULL, NULL,
+		                                 &below), 0);
+		assert_false(below);
+		acme_store_close(f->store);
+		f->store = NULL;
+	}
+}
+
+static void find_by_name(void **state)
+{
+	fixture_t *f = *state;
+	acme_lmdb_opts_t opts = { .create = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
+	uint64_t now = acme_now_ms();
+	static const char *names[] = {
+		"a.example", "ab.example", "abcdefg.example", "abcdefgh.example",
+		"_acme-challenge.www.Example.COM.alias.example",
+		"0123456789012345678901234567890123456789012345678901234567890ab.example",
+	};
+	static const char *same[] = {
+		"A.EXAMPLE", "aB.example", "ABCDEFG.example", "abcdEFGH.example",
+		"_ACME-challenge.WWW.example.com.alias.EXAMPLE",
+		"0123456789012345678901234567890123456789012345678901234567890AB.example",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_false(found(f->store, same[i]));
+		assert_int_equal(ADD(f->store, names[i], "v", 60, now, NULL), KNOT_EOK);
+		assert_true(found(f->store, names[i]));
+		assert_true(found(f->store, same[i]));
+	}
+	assert_true(found(f->store, "example"));
+	assert_true(found(f->store, "alias.example"));
+	assert_true(found(f->store, "com.alias.example"));
+	assert_false(found(f->store, "other.alias.example"));
+	assert_false(found(f->store, "b.a.example"));
+
+	/* A compression pointer, an over-long label: not a name to look up. */
+	static const uint8_t pointer[] = { 1, 'a', 0xc0, 0x0c };
+	static const uint8_t long_label[] = { 64, 'a' };
+	acme_store_key_t key;
+	assert_false(acme_store_find_key(f->store, pointer, &key));
+	assert_int_equal(acme_store_key(pointer, &key), KNOT_EINVAL);
+	assert_false(acme_store_find_key(f->store, long_label, &key));
+	assert_int_equal(acme_store_key(long_label, &key), KNOT_EINVAL);
+
+	/* Keys: lower case, and a name's key starts with its ancestors'. */
+	acme_store_key_t apex, other;
+	assert_int_equal(acme_store_key(dn("Alias.EXAMPLE"), &apex), KNOT_EOK);
+	assert_int_equal(acme_store_key(dn("x.y.alias.example"), &key), KNOT_EOK);
+	assert_int_equal(acme_store_key(dn("x.aliasx.example"), &other), KNOT_EOK);
+	assert_memory_equal(apex.data, "\x07""example\x05""alias", apex.len);
+	assert_true(acme_store_key_within(&key, &apex));
+	assert_true(acme_store_key_within(&apex, &apex));
+	assert_false(acme_store_key_within(&apex, &key));
+	assert_false(acme_store_key_within(&other, &apex));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T_DIR(negative_filter),
+		T_DIR(find_by_name),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
