@@ -18,6 +18,12 @@ typedef struct {
 	size_t count;
 } prereq_sets_t;
 
+/*! Prerequisites and their values held in prereqs_t itself; more go to the heap. */
+#define PREREQS_INLINE		4
+#define PREREQ_VALUES_INLINE	8
+/*! Operations held on the stack; more go to the heap. */
+#define OPS_INLINE		8
+
 /*!
  * Prerequisites of one UPDATE as the store sees them, with what to answer
  * when one does not hold, and the first check that failed without the store.
@@ -32,6 +38,11 @@ typedef struct {
 	size_t rdata_used;
 	prereq_sets_t sets;         /*!< Class IN prerequisites (own the values). */
 	uint16_t rcode;             /*!< First failure known without the store. */
+	/* Room for the usual few prerequisites: no heap on the update path. */
+	acme_prereq_t list_buf[PREREQS_INLINE];
+	uint16_t rcodes_buf[PREREQS_INLINE];
+	const char *reasons_buf[PREREQS_INLINE];
+	acme_rdata_t rdata_buf[PREREQ_VALUES_INLINE];
 } prereqs_t;
 
 /*! Owner within the zone, whatever the owner's letter case. */
@@ -336,25 +347,33 @@ static int prereqs_init(prereqs_t *p, acme_ddns_t *ddns)
 	for (uint16_t i = 0; i < pre->count; i++) {
 		values += knot_pkt_rr(pre, i)->rrs.count;
 	}
-	size_t n = pre->count > 0 ? pre->count : 1;
-	*p = (prereqs_t){
-		.ddns = ddns,
-		.list = calloc(n, sizeof(*p->list)),
-		.rcodes = calloc(n, sizeof(*p->rcodes)),
-		.reasons = calloc(n, sizeof(*p->reasons)),
-		.rdata = calloc(values > 0 ? values : 1, sizeof(*p->rdata)),
-		.rcode = KNOT_RCODE_NOERROR,
-	};
+	size_t n = pre->count;
+	*p = (prereqs_t){ .ddns = ddns, .rcode = KNOT_RCODE_NOERROR };
+	if (n <= PREREQS_INLINE) {
+		p->list = p->list_buf;
+		p->rcodes = p->rcodes_buf;
+		p->reasons = p->reasons_buf;
+	} else {
+		p->list = calloc(n, sizeof(*p->list));
+		p->rcodes = calloc(n, sizeof(*p->rcodes));
+		p->reasons = calloc(n, sizeof(*p->reasons));
+	}
+	p->rdata = values <= PREREQ_VALUES_INLINE ? p->rdata_buf :
+	           calloc(values, sizeof(*p->rdata));
 	return (p->list && p->rcodes && p->reasons && p->rdata) ? KNOT_EOK : KNOT_ENOMEM;
 }
 
 static void prereqs_clear(prereqs_t *p)
 {
 	prereq_sets_clear(&p->sets);
-	free(p->list);
-	free(p->rcodes);
-	free(p->reasons);
-	free(p->rdata);
+	if (p->list != p->list_buf) {
+		free(p->list);
+		free(p->rcodes);
+		free(p->reasons);
+	}
+	if (p->rdata != p->rdata_buf) {
+		free(p->rdata);
+	}
 }
 
 /*! The rcode of a store answer (and the reason, for the log). */
@@ -387,10 +406,13 @@ uint16_t acme_ddns_process(acme_ddns_t *ddns, acme_store_t *store,
 
 	const knot_pktsection_t *upd = knot_pkt_section(ddns->query, KNOT_AUTHORITY);
 	prereqs_t p;
-	acme_op_t *ops = calloc(upd->count > 0 ? upd->count : 1, sizeof(*ops));
+	acme_op_t ops_buf[OPS_INLINE];
+	acme_op_t *ops = upd->count <= OPS_INLINE ? ops_buf : calloc(upd->count, sizeof(*ops));
 	if (prereqs_init(&p, ddns) != KNOT_EOK || ops == NULL) {
 		prereqs_clear(&p);
-		free(ops);
+		if (ops != ops_buf) {
+			free(ops);
+		}
 		ddns->reason = "out of memory";
 		return KNOT_RCODE_SERVFAIL;
 	}
@@ -426,6 +448,8 @@ uint16_t acme_ddns_process(acme_ddns_t *ddns, acme_store_t *store,
 		rcode = p.rcode;
 	}
 	prereqs_clear(&p);
-	free(ops);
+	if (ops != ops_buf) {
+		free(ops);
+	}
 	return rcode;
 }
