@@ -41,7 +41,10 @@ TOOL_LIST = "module/tool/list.c"
 
 UNIT_VALUE = "tests/unit/test_value"
 UNIT_REPLAY = "tests/unit/test_replay"
-UNIT_DDNS = "tests/unit/test_ddns"
+UNIT_DDNS_PREREQ = "tests/unit/test_ddns_prereq"
+UNIT_DDNS_CHECKS = "tests/unit/test_ddns_checks"
+UNIT_DDNS_OPS = "tests/unit/test_ddns_ops"
+UNIT_DDNS_CLAIMS = "tests/unit/test_ddns_claims"
 UNIT_ACL = "tests/unit/test_acl"
 UNIT_STORE = "tests/unit/test_store_write"
 IT = "tests/integration/"  # + a test file or node id, run by tests/run
@@ -96,42 +99,42 @@ MUTANTS = [
       "\tif (rr->ttl != 0) {\n\t\treturn fail(p, KNOT_RCODE_FORMERR, \"prerequisite with non-zero TTL\"",
       "\tif (0) {\n\t\treturn fail(p, KNOT_RCODE_FORMERR, \"prerequisite with non-zero TTL\"",
       "a prerequisite with a TTL is not FORMERR",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_CHECKS]),
     M("ddns-prereq-nxrrset-inverted", DDNS,
       "\t\tprereq.type = ACME_PREREQ_NAME_UNUSED;",
       "\t\tprereq.type = ACME_PREREQ_NAME_IN_USE;",
       "'RRset does not exist' fails when the RRset is absent",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_PREREQ]),
     M("ddns-prereq-value-sets-skipped", DDNS,
       "\tstore_prereq(p, prereq, KNOT_RCODE_NXRRSET, \"RRset differs\");",
       "\t(void)prereq;",
       "value-dependent TXT prerequisites are never checked against the store",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_PREREQ]),
     M("ddns-update-notzone", DDNS,
       "\tif (!in_zone(rr->owner, d->zone)) {\n\t\treturn fail(p, KNOT_RCODE_NOTZONE, \"owner outside the zone\"",
       "\tif (!in_zone(rr->owner, d->zone) && 0) {\n\t\treturn fail(p, KNOT_RCODE_NOTZONE, \"owner outside the zone\"",
       "updates outside the zone are written to the store",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_CHECKS]),
     M("ddns-strict-off", DDNS,
       "\t\tif (d->strict && !acme_value_strict(rd->data, rd->len)) {",
       "\t\tif (!d->strict && !acme_value_strict(rd->data, rd->len)) {",
       "strict mode checks are applied the other way round",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_CHECKS]),
     M("ddns-delete-ttl", DDNS,
       "\t\tif (rr->ttl != 0 || meta) {",
       "\t\tif (meta) {",
       "a class NONE deletion with a TTL is not FORMERR",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_CHECKS]),
     M("ddns-claims-mixed", DDNS,
       "\t\tif (knot_pkt_rr(upd, i)->type != KNOT_RRTYPE_TXT) {\n\t\t\treturn false;",
       "\t\tif (knot_pkt_rr(upd, i)->type != KNOT_RRTYPE_TXT && i == 0) {\n\t\t\treturn false;",
       "an update mixing TXT and other types is taken by the module, not Knot",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_CLAIMS]),
     M("ddns-delete-all-as-value", DDNS,
       "\t\t\top->type = ACME_OP_DEL_ALL;\n\t\t\trd = NULL;",
       "\t\t\top->type = ACME_OP_DEL_VALUE;\n\t\t\trd = NULL;",
       "deleting an RRset (class ANY) deletes nothing",
-      [UNIT_DDNS]),
+      [UNIT_DDNS_OPS]),
 
     # -- answer.c -----------------------------------------------------------------
     M("answer-ttl-max-ttl", ANSWER,
