@@ -44,6 +44,16 @@
  *  - 3.5.4: unload is called only while the context is set, also after a
  *    failed load, and a reset (zone restore) calls unload then load on the
  *    same instance: mod-acme.c clears the context whenever it frees it.
+ *  - 3.5.7: libknot accepts a TSIG MAC truncated to half the digest or 10
+ *    octets, whichever is more (RFC 8945 5.2.2.1), and refuses a MAC of any
+ *    other length as malformed (KNOT_EMALF: FORMERR).  knotd signs its reply
+ *    into the query's MAC field, algorithm-sized, so an accepted truncated
+ *    MAC makes knot_tsig_sign() write past it: knotd 3.5.7/3.5.8's native
+ *    DDNS dies of it (RELIABILITY.md, "Knot 3.5: truncated TSIG MACs").  The
+ *    module hands knotd a copy of the MAC with room for a whole digest
+ *    (knotd/auth.c), never signs the FORMERR (3.5.8 stopped doing so; 3.5.7
+ *    signed it), and its replay cache takes a truncated MAC for the same
+ *    message (dns/replay.c): ACME_KNOT_TSIG_TRUNCATION for the tests.
  */
 
 #pragma once
@@ -78,6 +88,9 @@
 
 /*! libknot rejects RR data with trailing bytes (3.5 and later). */
 #define ACME_KNOT_STRICT_RDATA	(ACME_KNOT_VERSION >= 0x030500)
+
+/*! libknot accepts truncated TSIG MACs (3.5.7 and later). */
+#define ACME_KNOT_TSIG_TRUNCATION	(ACME_KNOT_VERSION >= 0x030507)
 
 /*! Label after \a lp in an uncompressed name (\a lp not the root label). */
 static inline const uint8_t *acme_dname_next_label(const uint8_t *lp)

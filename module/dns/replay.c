@@ -152,15 +152,17 @@ acme_replay_verdict_t acme_replay_check(acme_replay_t *cache, const knot_dname_t
 	}
 	uint32_t expires = time_signed + window;
 
-	/* Lower-case key name || MAC. */
-	uint8_t buf[KNOT_DNAME_MAXLEN + MAC_MAX];
+	/* Lower-case key name || the MAC's first octets (a truncation of it
+	 * is the same message). */
+	uint8_t buf[KNOT_DNAME_MAXLEN + ACME_REPLAY_MAC_KEY];
 	size_t name_len = knot_dname_size(key_name);
 	if (name_len > KNOT_DNAME_MAXLEN || mac_len > MAC_MAX) {
 		return ACME_REPLAY_OUTSIDE;
 	}
+	size_t key_len = mac_len < ACME_REPLAY_MAC_KEY ? mac_len : ACME_REPLAY_MAC_KEY;
 	knot_dname_copy_lower(buf, key_name);
-	memcpy(buf + name_len, mac, mac_len);
-	uint64_t hash = siphash24(cache->hash_key, buf, name_len + mac_len);
+	memcpy(buf + name_len, mac, key_len);
+	uint64_t hash = siphash24(cache->hash_key, buf, name_len + key_len);
 
 	bucket_t *b = &cache->buckets[((hash >> 32) * cache->bucket_count) >> 32];
 	uint32_t tag = (uint32_t)hash;

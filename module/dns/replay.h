@@ -17,10 +17,13 @@
  * since is deleted.  The module therefore remembers, per zone, the MAC of
  * every signed UPDATE it accepted until that MAC's window is over, and turns
  * a second arrival away.  The MAC identifies the message: it covers the
- * whole message, the original ID and the TSIG variables, and Knot accepts
- * only full-length MACs, so nothing in a replay can change without breaking
- * the MAC but the header ID and the letter case of the key name, which are
- * not part of the cache key (the key name is lower-cased).
+ * whole message, the original ID and the TSIG variables, so nothing in a
+ * replay can change without breaking the MAC but the header ID, the letter
+ * case of the key name and, from libknot 3.5.7 on, the MAC's length: Knot
+ * 3.5.7+ accepts a MAC truncated to half the digest or 10 octets, whichever
+ * is more (RFC 8945 5.2.2.1).  None of these is part of the cache key: the
+ * key name is lower-cased and only the first ACME_REPLAY_MAC_KEY octets of
+ * the MAC, which every acceptable truncation of it keeps, are taken.
  *
  * Memory is fixed at creation: buckets of ACME_REPLAY_WAYS entries (one
  * cache line each, with its own spin lock, so worker threads rarely meet),
@@ -52,6 +55,10 @@
 
 /*! Longest time window remembered (seconds), RFC 8945's recommended fudge. */
 #define ACME_REPLAY_WINDOW	300
+
+/*! Octets of the MAC the cache tells messages by: RFC 8945's shortest
+ *  acceptable truncation (the same message truncated is the same message). */
+#define ACME_REPLAY_MAC_KEY	10
 
 /*! Entries per bucket (a bucket is one 64-byte cache line). */
 #define ACME_REPLAY_WAYS	7
@@ -95,7 +102,7 @@ size_t acme_replay_capacity(const acme_replay_t *cache);
  *
  * \param cache        Cache.
  * \param key_name     TSIG key name (any letter case).
- * \param mac          The message's MAC.
+ * \param mac          The message's MAC (its first ACME_REPLAY_MAC_KEY octets count).
  * \param mac_len      Its length.
  * \param time_signed  TSIG time signed (seconds since the epoch).
  * \param fudge        TSIG fudge (seconds).

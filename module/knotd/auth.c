@@ -400,15 +400,46 @@ static void log_denied(knotd_mod_t *mod, const struct sockaddr_storage *remote,
 	              addr, name ? "'" : "", name ? name : "none", name ? "'" : "");
 }
 
-/*! process_query_verify(): the MAC, and Knot's rcodes for its outcome. */
+/*! Longest TSIG digest (HMAC-SHA512), what knotd writes when it signs. */
+#define TSIG_DIGEST_MAX	64
+
+/*!
+ * process_query_verify(): the MAC, and Knot's rcodes for its outcome.
+ *
+ * Knot keeps the query's MAC where it lies in the query and signs the reply
+ * into that same place (process_query_sign_response() passes it to
+ * knot_tsig_sign() as the request MAC and as the buffer for the new digest,
+ * algorithm-sized).  Since 3.5.7, libknot accepts a truncated MAC (RFC 8945
+ * 5.2.2.1: at least half the digest and 10 octets), so the new digest
+ * overruns the query's shorter MAC field: knotd 3.5.8's native DDNS dies of
+ * it (module/compat.h).  The module hands knotd a copy of the MAC in a buffer
+ * a full digest fits in (qdata->mm), so a reply the module leaves for knotd
+ * to sign never writes outside memory of its own.
+ */
 static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
 {
 	const knot_pkt_t *query = qdata->query;
 	knot_sign_context_t *sign = &qdata->sign;
 
-	/* The query's MAC seeds the reply's signature. */
-	sign->tsig_digest = (uint8_t *)knot_tsig_rdata_mac(query->tsig_rr);
-	sign->tsig_digestlen = knot_tsig_rdata_mac_length(query->tsig_rr);
+	/* The query's MAC seeds the reply's signature, in room for a whole digest. */
+	const uint8_t *mac = knot_tsig_rdata_mac(query->tsig_rr);
+	size_t mac_len = knot_tsig_rdata_mac_length(query->tsig_rr);
+	size_t room = mac_len > TSIG_DIGEST_MAX ? mac_len : TSIG_DIGEST_MAX;
+	uint8_t *digest = (qdata->mm != NULL && qdata->mm->alloc != NULL) ?
+	                  qdata->mm->alloc(qdata->mm->ctx, room) : NULL;
+	if (digest == NULL) {
+		/* Nothing to sign with: an unsigned SERVFAIL. */
+		sign->tsig_key.name = NULL;
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		knotd_mod_log(mod, LOG_ERR, "TSIG, verification failed (%s)",
+		              knot_strerror(KNOT_ENOMEM));
+		return KNOT_ENOMEM;
+	}
+	if (mac_len > 0) {
+		memcpy(digest, mac, mac_len);
+	}
+	sign->tsig_digest = digest;
+	sign->tsig_digestlen = mac_len;
 
 	/* query->wire/size exclude the TSIG RR, stripped by the parser. */
 	int ret = knot_tsig_server_check(query->tsig_rr, query->wire, query->size,
@@ -432,7 +463,12 @@ static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
 		sign->tsig_time_signed = knot_tsig_rdata_time_signed(query->tsig_rr);
 		break;
 	case KNOT_EMALF:
+		/* A MAC too short or too long (libknot 3.5.7+).  Never signed:
+		 * the message did not verify, and a signature over an answer to
+		 * it would be a signature over data the sender chose (Knot 3.5.8
+		 * marks it with TSIG error FORMERR for that; 3.5.7 signed it). */
 		qdata->rcode = KNOT_RCODE_FORMERR;
+		sign->tsig_key.name = NULL;
 		break;
 	default:
 		qdata->rcode = KNOT_RCODE_SERVFAIL;
@@ -441,7 +477,7 @@ static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
 	}
 
 	knot_dname_txt_storage_t key_txt;
-	const char *key_name = acme_key_name_str(sign->tsig_key.name, key_txt, "");
+	const char *key_name = acme_key_name_str(query->tsig_rr->owner, key_txt, "");
 	const char *error = acme_auth_tsig_error_name(qdata->rcode_tsig);
 	if (error == NULL) {
 		const knot_lookup_t *item = knot_lookup_by_id(knot_rcode_names, qdata->rcode);

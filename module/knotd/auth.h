@@ -46,11 +46,15 @@
  *
  * Leaves qdata->sign as Knot's process_query_acl_check() and
  * process_query_verify() leave it, so that Knot's reply signing does the same:
- *  - signed and allowed: sign.tsig_key is the key (name and digest point into
- *    the query, the secret is copied to qdata->mm), sign.tsig_digest and
- *    tsig_digestlen the query's MAC.  Knot signs the reply on success, and
- *    also signs a BADTIME error (tsig_time_signed is set for it); after
- *    BADSIG it only appends the unsigned TSIG error.
+ *  - signed and allowed: sign.tsig_key is the key (the name points into the
+ *    query, the secret is copied to qdata->mm), sign.tsig_digest and
+ *    tsig_digestlen the query's MAC, copied to qdata->mm in room for a whole
+ *    digest (Knot writes the reply's MAC there; a truncated MAC, accepted
+ *    from libknot 3.5.7 on, is shorter).  Knot signs the reply on success,
+ *    and also signs a BADTIME error (tsig_time_signed is set for it); after
+ *    BADSIG it only appends the unsigned TSIG error.  A MAC of a length
+ *    libknot refuses (3.5.7+) gets an unsigned FORMERR: sign.tsig_key is
+ *    cleared.
  *  - not allowed, or unsigned: sign.tsig_key stays empty; a signed query gets
  *    the unsigned TSIG error BADKEY (Knot 3.2; none from 3.3 on), an
  *    unsigned one no TSIG.

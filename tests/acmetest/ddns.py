@@ -541,6 +541,23 @@ def upper_key(wire: bytes, key: TsigKey) -> bytes:
     return wire[:pos] + name.upper() + wire[pos + len(name):]
 
 
+def truncate_mac(wire: bytes, key: TsigKey, size: int) -> bytes:
+    """The same signed message with its TSIG MAC cut to its first size octets
+    (RFC 8945 5.2.2.1; the MAC covers neither its own length nor itself)."""
+    name = key.name.to_wire()
+    pos = wire.rfind(name)
+    assert pos > 0
+    rdata_at = pos + len(name) + 10
+    rdlen = struct.unpack("!H", wire[rdata_at - 2:rdata_at])[0]
+    alg_end = _skip_name(wire, rdata_at)
+    mac_at = alg_end + 6 + 2 + 2
+    mac_len = struct.unpack("!H", wire[mac_at - 2:mac_at])[0]
+    assert size <= mac_len
+    rdata = (wire[rdata_at:mac_at - 2] + struct.pack("!H", size) + wire[mac_at:mac_at + size] +
+             wire[mac_at + mac_len:rdata_at + rdlen])
+    return wire[:rdata_at - 2] + struct.pack("!H", len(rdata)) + rdata + wire[rdata_at + rdlen:]
+
+
 def other_id(wire: bytes) -> bytes:
     """The same message with another header ID (TSIG keeps the original ID)."""
     new = (int.from_bytes(wire[:2], "big") ^ 0x5a5a).to_bytes(2, "big")

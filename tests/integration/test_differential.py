@@ -38,7 +38,7 @@ import pytest
 from acmetest.ddns import (DdnsKnotd, MINIMAL_RECORDS, RR, TsigKey, add, attached, build_update,
                            ddns_conf, del_rrset, del_value, make_update, nxdomain, nxrrset, rebase,
                            serving, tsig_sign, txt_rdata, value_rr, yxdomain, yxrrset)
-from acmetest.knotd import DENIED_TSIG_ERROR, MOD_ACME_SO, Zone
+from acmetest.knotd import DENIED_TSIG_ERROR, MOD_ACME_SO, TSIG_TRUNCATION, Zone
 
 A, TXT, NS, SOA, ANY = (dns.rdatatype.A, dns.rdatatype.TXT, dns.rdatatype.NS,
                         dns.rdatatype.SOA, dns.rdatatype.ANY)
@@ -607,6 +607,7 @@ TSIG_VARIANTS = {
     "alg_name_upper_case": {"alg_name": "HMAC-SHA256"},
     "key_name_upper_case": {"key": K1.with_name("K1")},
     "mac_truncated_16": {"mac_size": 16},
+    "mac_truncated_20": {"mac_size": 20},
     "mac_truncated_10": {"mac_size": 10},
     "mac_truncated_1": {"mac_size": 1},
     "mac_empty": {"mac_size": 0},
@@ -624,6 +625,14 @@ TSIG_VARIANTS = {
 }
 
 
+#: MACs libknot 3.5.7+ accepts truncated (half the digest or more): knotd's
+#: native DDNS dies signing its reply to them (module/compat.h, RELIABILITY.md),
+#: so there the module alone is asked and must answer as Knot means to:
+#: NOERROR, signed with a whole MAC, the value written, knotd up.  Before
+#: 3.5.7 both answer BADSIG.
+TRUNCATED_ACCEPTED = {"mac_truncated_16", "mac_truncated_20"}
+
+
 @pytest.mark.parametrize("variant", list(TSIG_VARIANTS))
 def test_tsig_variants_match_knot(tw, variant):
     opts = dict(TSIG_VARIANTS[variant])
@@ -634,6 +643,12 @@ def test_tsig_variants_match_knot(tw, variant):
     for tcp in (False, True):
         wire = build_update(EDGE_ZONE, updates=[add(name, f"v-{tcp}")])
         wire, _ = tsig_sign(wire, key, int(time.time()) + skew, **opts)
+        if TSIG_TRUNCATION and variant in TRUNCATED_ACCEPTED:
+            m = tw.module.send(wire, tcp=tcp)
+            assert summary(m) == ("NOERROR", "NOERROR", True), (variant, tcp, summary(m))
+            assert m.tsig_mac_len == 32
+            assert (f"v-{tcp}".encode(),) in tw.module.txt(name)
+            continue
         n, m = tw.send(wire, tcp=tcp)
         assert summary(n) == summary(m), (variant, tcp, summary(n), summary(m))
         a, b = tw.txt(name)

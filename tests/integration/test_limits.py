@@ -4,18 +4,18 @@ protection (module/dns/replay.c), the fast cases: part of `make check`.
 Over a limit the answer is REFUSED, signed, with a log line naming the
 limit, and nothing is written.  A signed UPDATE accepted once is refused
 when it arrives again within its time window (NOTAUTH, TSIG error BADTIME,
-signed), whatever the transport, header ID or key name case, and across a
-reload; replay-cache 0 turns that off, as in Knot.  The slower cases
-(captured nsupdate/knsupdate traffic, concurrent copies, a full cache) are
-in tests/hardening/test_replay.py.
+signed), whatever the transport, header ID, key name case or MAC truncation
+(Knot 3.5.7+), and across a reload; replay-cache 0 turns that off, as in
+Knot.  The slower cases (captured nsupdate/knsupdate traffic, concurrent
+copies, a full cache) are in tests/hardening/test_replay.py.
 """
 
 import pytest
 
-from acmetest.ddns import (MINIMAL_RECORDS, DdnsKnotd, TsigKey, add, assert_replay_refused,
-                           attached, build_update, ddns_conf, del_rrset, make_update, other_id,
-                           serving, upper_key, yxdomain)
-from acmetest.knotd import Zone, challenge_value
+from acmetest.ddns import (MINIMAL_RECORDS, DdnsKnotd, Request, TsigKey, add,
+                           assert_replay_refused, attached, build_update, ddns_conf, del_rrset,
+                           make_update, other_id, serving, truncate_mac, upper_key, yxdomain)
+from acmetest.knotd import TSIG_TRUNCATION, Zone, challenge_value
 
 K1 = TsigKey.make("k1")
 
@@ -138,6 +138,41 @@ def test_replayed_update_refused(k, tcp):
         assert_replay_refused(k.send(data, tcp=over_tcp), variant)
         assert txt(k, name) == [], f"replay ({variant}) brought the value back"
     k.wait_log(r"replayed message", mark)
+
+
+def test_truncated_mac_replay_refused(k):
+    """libknot 3.5.7+ accepts a MAC cut to half the digest (RFC 8945
+    5.2.2.1): the module answers it signed with a whole MAC into a buffer of
+    its own (knotd 3.5.8's native DDNS dies there), and a captured update with
+    its MAC cut, or cut first and then whole, is the same message: a replay.
+    Before 3.5.7 a cut MAC is BADSIG, unsigned, and writes nothing."""
+    name = f"{uniq('cut')}.{ZONE}."
+    value = challenge_value(name)
+    req = make_update(ZONE, updates=[add(name, value)], key=K1)
+    cut = truncate_mac(req.wire, K1, 16)
+    if not TSIG_TRUNCATION:
+        assert k.send(cut).summary() == ("NOTAUTH", "BADSIG", False)
+        assert txt(k, name) == []
+        return
+
+    r = k.send(cut)
+    assert r.summary() == ("NOERROR", "NOERROR", True)
+    assert r.tsig_mac_len == 32
+    r.verified(Request(cut, K1, req.mac[:16]))  # over the MAC as sent
+    assert txt(k, name) == [value]
+    assert k.running
+    assert k.send(make_update(ZONE, updates=[del_rrset(name)], key=K1).wire)\
+        .rcode_text == "NOERROR"
+    for variant, data in (("whole MAC", req.wire), ("cut MAC", cut),
+                          ("cut to 20", truncate_mac(req.wire, K1, 20))):
+        assert_replay_refused(k.send(data), variant)
+        assert txt(k, name) == [], f"replay ({variant}) brought the value back"
+
+    # Whole first, then cut: the same.
+    name = f"{uniq('cut')}.{ZONE}."
+    req = make_update(ZONE, updates=[add(name, challenge_value(name))], key=K1)
+    assert k.send(req.wire).rcode_text == "NOERROR"
+    assert_replay_refused(k.send(truncate_mac(req.wire, K1, 16)), "cut after whole")
 
 
 def test_replay_refused_across_reload(k):

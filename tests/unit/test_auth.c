@@ -127,6 +127,9 @@ static void signed_update_leaves_signing_context(void **state)
 	assert_int_equal(sign->tsig_digestlen, knot_tsig_rdata_mac_length(query->tsig_rr));
 	assert_memory_equal(sign->tsig_digest, knot_tsig_rdata_mac(query->tsig_rr),
 	                    sign->tsig_digestlen);
+	/* A copy: Knot writes the reply's (whole) digest there, and the query's
+	 * MAC field may be a shorter truncated MAC (module/compat.h, 3.5.7). */
+	assert_ptr_not_equal(sign->tsig_digest, knot_tsig_rdata_mac(query->tsig_rr));
 
 	stub_query_free(query);
 	stub_mm_reset();
