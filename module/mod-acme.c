@@ -114,7 +114,7 @@ static int acme_load(knotd_mod_t *mod)
 		ctx_free(ctx);
 		return KNOT_ENOMEM;
 	}
-	if (acme_store_key(ctx->zone, &ctx->zone_key) != KNOT_EOK) {
+	if (acme_okey(ctx->zone, &ctx->zone_okey) != KNOT_EOK) {
 		ctx_free(ctx);
 		return KNOT_EINVAL;
 	}

@@ -37,7 +37,7 @@ typedef struct {
 	acme_store_t *store;
 	struct acme_storeconf_log *store_log; /*!< Redis backend's logging (NULL: LMDB). */
 	knot_dname_t *zone;       /*!< Copy of the zone name (valid in unload). */
-	acme_store_key_t zone_key;
+	acme_okey_t zone_okey;
 	char *zone_str;
 	acme_policy_t policy;     /*!< lifetime, max-records */
 	uint32_t max_ttl;

@@ -39,8 +39,8 @@ bool acme_addr_str(const struct sockaddr_storage *ss, bool with_port, char *out,
 	return true;
 }
 
-const char *acme_key_name_str(const knot_dname_t *key, knot_dname_txt_storage_t out,
-                              const char *none)
+const char *acme_tsig_key_name_str(const knot_dname_t *key, knot_dname_txt_storage_t out,
+                                   const char *none)
 {
 	if (key == NULL || knot_dname_to_str(out, key, sizeof(knot_dname_txt_storage_t)) == NULL) {
 		return none;

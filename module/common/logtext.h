@@ -35,5 +35,5 @@ bool acme_addr_str(const struct sockaddr_storage *ss, bool with_port, char *out,
  *
  * \return \a out, or \a none when \a key is NULL or does not convert.
  */
-const char *acme_key_name_str(const knot_dname_t *key, knot_dname_txt_storage_t out,
-                              const char *none);
+const char *acme_tsig_key_name_str(const knot_dname_t *key, knot_dname_txt_storage_t out,
+                                   const char *none);

@@ -55,7 +55,7 @@ static knotd_in_state_t read_failed(knotd_mod_t *mod, knotd_qdata_t *qdata, int 
 
 /*! Puts the live values of \a name as one TXT RRset into the answer. */
 static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata_t *qdata,
-                                   knotd_mod_t *mod, const acme_store_key_t *key,
+                                   knotd_mod_t *mod, const acme_okey_t *okey,
                                    knotd_in_state_t state, bool *below)
 {
 	collect_t c = {
@@ -65,7 +65,7 @@ static knotd_in_state_t put_values(acme_ctx_t *ctx, knot_pkt_t *pkt, knotd_qdata
 		.max_ttl = ctx->max_ttl,
 		.ttl = UINT32_MAX,
 	};
-	int count = acme_store_read(ctx->store, qdata->params->thread_id, key, c.now,
+	int count = acme_store_read(ctx->store, qdata->params->thread_id, okey, c.now,
 	                            collect_value, &c, below);
 	if (count <= 0) {
 		knot_rrset_free(c.rrset, &pkt->mm);
@@ -122,22 +122,22 @@ knotd_in_state_t acme_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	 * Most misses end here, without reading the database; a CNAME chain can
 	 * lead out of the zone.
 	 */
-	acme_store_key_t key;
+	acme_okey_t okey;
 	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL ||
-	    !acme_store_find_key(ctx->store, qdata->name, &key) ||
-	    !acme_store_key_within(&key, &ctx->zone_key)) {
+	    !acme_store_find_okey(ctx->store, qdata->name, &okey) ||
+	    !acme_okey_within(&okey, &ctx->zone_okey)) {
 		return state;
 	}
 
 	bool below = false;
 	bool *want_below = (state == KNOTD_IN_STATE_MISS) ? &below : NULL;
 	if (qtype == KNOT_RRTYPE_TXT || qtype == KNOT_RRTYPE_ANY) {
-		knotd_in_state_t next = put_values(ctx, pkt, qdata, mod, &key, state, want_below);
+		knotd_in_state_t next = put_values(ctx, pkt, qdata, mod, &okey, state, want_below);
 		if (next != state || !below) {
 			return next;
 		}
 	} else {
-		int count = acme_store_read(ctx->store, qdata->params->thread_id, &key,
+		int count = acme_store_read(ctx->store, qdata->params->thread_id, &okey,
 		                            acme_now_ms(), NULL, NULL, want_below);
 		if (count < 0) {
 			return read_failed(mod, qdata, count);

@@ -395,7 +395,7 @@ static void log_denied(knotd_mod_t *mod, const struct sockaddr_storage *remote,
 	char addr[ACME_ADDR_STR_MAX];
 	(void)acme_addr_str(remote, false, addr, sizeof(addr));
 	knot_dname_txt_storage_t key_txt;
-	const char *name = acme_key_name_str(key_name, key_txt, NULL);
+	const char *name = acme_tsig_key_name_str(key_name, key_txt, NULL);
 	knotd_mod_log(mod, LOG_DEBUG, "ACL, denied, action update, remote %s, key %s%s%s",
 	              addr, name ? "'" : "", name ? name : "none", name ? "'" : "");
 }
@@ -477,7 +477,7 @@ static int tsig_verify(knotd_mod_t *mod, knotd_qdata_t *qdata)
 	}
 
 	knot_dname_txt_storage_t key_txt;
-	const char *key_name = acme_key_name_str(query->tsig_rr->owner, key_txt, "");
+	const char *key_name = acme_tsig_key_name_str(query->tsig_rr->owner, key_txt, "");
 	const char *error = acme_auth_tsig_error_name(qdata->rcode_tsig);
 	if (error == NULL) {
 		const knot_lookup_t *item = knot_lookup_by_id(knot_rcode_names, qdata->rcode);
@@ -511,7 +511,7 @@ static int replay_check(knotd_mod_t *mod, knotd_qdata_t *qdata, acme_replay_t *r
 	}
 
 	knot_dname_txt_storage_t key_txt;
-	const char *key_name = acme_key_name_str(tsig_rr->owner, key_txt, "");
+	const char *key_name = acme_tsig_key_name_str(tsig_rr->owner, key_txt, "");
 	switch (verdict) {
 	case ACME_REPLAY_SEEN:
 		knotd_mod_log(mod, LOG_WARNING, "TSIG, key '%s', replayed message (MAC "

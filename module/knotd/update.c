@@ -98,9 +98,9 @@ knotd_state_t acme_update(knotd_state_t state, knot_pkt_t *pkt,
 		snprintf(remote, sizeof(remote), "?@0");
 	}
 	knot_dname_txt_storage_t key_txt;
-	const char *key_name = acme_key_name_str(knot_pkt_has_tsig(qdata->query) ?
-	                                         qdata->query->tsig_rr->owner : NULL,
-	                                         key_txt, "none");
+	const char *key_name = acme_tsig_key_name_str(knot_pkt_has_tsig(qdata->query) ?
+	                                              qdata->query->tsig_rr->owner : NULL,
+	                                              key_txt, "none");
 	unsigned thread = qdata->params->thread_id;
 
 	if (acme_auth_update(mod, qdata, ctx->zone, ctx->replay) != KNOT_EOK) {

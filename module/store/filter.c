@@ -23,7 +23,7 @@ acme_filter_t *acme_filter_new(uint64_t entries)
 	return f;
 }
 
-void acme_filter_add_key(acme_filter_t *f, const uint8_t *okey, size_t olen)
+void acme_filter_add_okey(acme_filter_t *f, const uint8_t *okey, size_t olen)
 {
 	uint64_t h = ACME_FILTER_HASH_SEED;
 	for (size_t pos = 0; pos < olen; pos += 1 + okey[pos]) {

@@ -48,7 +48,7 @@ typedef struct acme_filter {
 acme_filter_t *acme_filter_new(uint64_t entries);
 
 /*! Adds a key and its ancestors' keys. */
-void acme_filter_add_key(acme_filter_t *f, const uint8_t *key, size_t len);
+void acme_filter_add_okey(acme_filter_t *f, const uint8_t *okey, size_t olen);
 
 /*
  * The filter hashes a name label by label from the root, so that one pass

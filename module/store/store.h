@@ -37,7 +37,7 @@
 
 #include <libknot/libknot.h>
 
-#include "module/store/key.h"
+#include "module/store/okey.h"
 
 /*! Largest TXT rdata accepted (one full 255-byte string and its length). */
 #define ACME_STORE_RDATA_MAX		256
@@ -159,8 +159,8 @@ typedef void (*acme_purge_cb)(const knot_dname_t *owner, void *ctx);
 typedef struct {
 	const char *name;    /*!< "lmdb", "redis". */
 	void (*close)(acme_store_t *store);
-	bool (*find_key)(acme_store_t *store, const knot_dname_t *name, acme_store_key_t *key);
-	int (*read)(acme_store_t *store, int slot, const acme_store_key_t *key, uint64_t now,
+	bool (*find_okey)(acme_store_t *store, const knot_dname_t *name, acme_okey_t *okey);
+	int (*read)(acme_store_t *store, int slot, const acme_okey_t *okey, uint64_t now,
 	            acme_value_cb cb, void *ctx, bool *below);
 	int (*apply)(acme_store_t *store, acme_update_t *update);
 	int (*list)(acme_store_t *store, const knot_dname_t *apex, uint64_t now,
@@ -195,16 +195,16 @@ static inline const char *acme_store_where(const acme_store_t *store)
  * The first step of a read on the query path: false when the store surely
  * has no value at or below \a name, known without a database read or a
  * network round trip (or when \a name is not an uncompressed wire name);
- * otherwise true, with \a key set to the name's key for acme_store_read().
+ * otherwise true, with \a okey set to the name's owner key for acme_store_read().
  */
-static inline bool acme_store_find_key(acme_store_t *store, const knot_dname_t *name,
-                                       acme_store_key_t *key)
+static inline bool acme_store_find_okey(acme_store_t *store, const knot_dname_t *name,
+                                        acme_okey_t *okey)
 {
-	return store->api->find_key(store, name, key);
+	return store->api->find_okey(store, name, okey);
 }
 
 /*!
- * Reads the live values of the name of \a key.
+ * Reads the live values of the name of \a okey.
  *
  * \param slot   Reader slot: one per thread that reads often (a knotd
  *               worker's thread id).  A slot must never be used by two
@@ -216,10 +216,10 @@ static inline bool acme_store_find_key(acme_store_t *store, const knot_dname_t *
  *
  * \return Number of live values (>= 0), or a libknot error code.
  */
-static inline int acme_store_read(acme_store_t *store, int slot, const acme_store_key_t *key,
+static inline int acme_store_read(acme_store_t *store, int slot, const acme_okey_t *okey,
                                   uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
-	return store->api->read(store, slot, key, now, cb, ctx, below);
+	return store->api->read(store, slot, okey, now, cb, ctx, below);
 }
 
 /*!

@@ -35,6 +35,7 @@ AUTH = "module/knotd/auth.c"
 ANSWER = "module/knotd/answer.c"
 UPDATE = "module/knotd/update.c"
 MOD = "module/mod-acme.c"
+STORECONF = "module/knotd/storeconf.c"
 TOOL = "module/tool/knot-acme.c"
 TOOL_STORE = "module/tool/store_cmd.c"
 TOOL_LIST = "module/tool/list.c"
@@ -153,9 +154,9 @@ MUTANTS = [
       "an empty non-terminal above a value answers NXDOMAIN for other types",
       [IT + "test_answer.py"]),
     M("answer-zone-check", ANSWER,
-      "\t    !acme_store_find_key(ctx->store, qdata->name, &key) ||\n"
-      "\t    !acme_store_key_within(&key, &ctx->zone_key)) {",
-      "\t    !acme_store_find_key(ctx->store, qdata->name, &key)) {",
+      "\t    !acme_store_find_okey(ctx->store, qdata->name, &okey) ||\n"
+      "\t    !acme_okey_within(&okey, &ctx->zone_okey)) {",
+      "\t    !acme_store_find_okey(ctx->store, qdata->name, &okey)) {",
       "a name outside the zone (a DNAME target) is answered from another zone's values",
       [IT + "test_zones.py"]),
     M("answer-truncation", ANSWER,
@@ -197,9 +198,9 @@ MUTANTS = [
       []),
 
     # -- mod-acme.c ---------------------------------------------------------------
-    M("mod-robust-as-async", MOD,
-      ".asynchronous = knotd_conf_mod(mod, MOD_DB_MODE).single.option == DB_MODE_ASYNC,",
-      ".asynchronous = knotd_conf_mod(mod, MOD_DB_MODE).single.option != DB_MODE_ASYNC,",
+    M("mod-robust-as-async", STORECONF,
+      ".single.option ==\n\t\t                DB_MODE_ASYNC,",
+      ".single.option !=\n\t\t                DB_MODE_ASYNC,",
       "database-mode robust opens the store without fsync, asynchronous with",
       []),
     M("mod-expired-all-zones", MOD,
@@ -212,7 +213,7 @@ MUTANTS = [
       "\tif (replay > 1u << 30) {\n\t\tret = acme_replay_open(",
       "the replay cache is never created",
       []),
-    M("mod-relative-database", MOD,
+    M("mod-relative-database", STORECONF,
       "\t\tlen = snprintf(out, out_size, \"%s/%s\", storage, db);",
       "\t\tlen = snprintf(out, out_size, \"%s\", db);",
       "a relative database is opened relative to the working directory, not database.storage",

@@ -48,7 +48,7 @@ static inline const knot_dname_t *dn(const char *str)
 
 /*!
  * Reads a name's live values the way the query path does: the store's
- * filter first (acme_store_find_key()), then the database through reader
+ * filter first (acme_store_find_okey()), then the database through reader
  * slot \a slot (-1: a transaction of its own).  Returns what
  * acme_store_read() returns; 0 (and *below false) when the filter rules
  * the name out or it is not a wire name.
@@ -56,14 +56,14 @@ static inline const knot_dname_t *dn(const char *str)
 static inline int store_read_slot(acme_store_t *store, int slot, const knot_dname_t *owner,
                                   uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
-	acme_store_key_t key;
-	if (!acme_store_find_key(store, owner, &key)) {
+	acme_okey_t okey;
+	if (!acme_store_find_okey(store, owner, &okey)) {
 		if (below != NULL) {
 			*below = false;
 		}
 		return 0;
 	}
-	return acme_store_read(store, slot, &key, now, cb, ctx, below);
+	return acme_store_read(store, slot, &okey, now, cb, ctx, below);
 }
 
 /*! store_read_slot() in a transaction of its own. */

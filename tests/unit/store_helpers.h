@@ -17,7 +17,7 @@
  * (write.c), test_store_prereq (prereq.c), test_store_commit (commit.c) and
  * test_store_atomic (all or nothing across group commits), test_store_purge
  * (purge.c), test_store_filter (filter.c, the query path's lookup) and
- * test_store_key (key.c).
+ * test_store_okey (key.c).
  *
  * Every test works in its own temporary directory.  Times are passed
  * explicitly (a realistic epoch, so that 32-bit truncation shows), and the

@@ -176,8 +176,8 @@ static int seen_cb(const acme_value_t *v, void *ctx)
 static int read_name(acme_store_t *s, const char *name, uint64_t now, seen_t *seen,
                      bool *below)
 {
-	acme_store_key_t key;
-	if (!acme_store_find_key(s, dn(name), &key)) {
+	acme_okey_t key;
+	if (!acme_store_find_okey(s, dn(name), &key)) {
 		if (below != NULL) {
 			*below = false;
 		}
@@ -363,8 +363,8 @@ static void test_list(void **state)
 static bool filter_ready(acme_store_t *s)
 {
 	for (int i = 0; i < 500; i++) {
-		acme_store_key_t key;
-		if (!acme_store_find_key(s, dn("never.stored.example."), &key)) {
+		acme_okey_t key;
+		if (!acme_store_find_okey(s, dn("never.stored.example."), &key)) {
 			return true;
 		}
 		usleep(10 * 1000);
@@ -382,12 +382,12 @@ static void test_filter_follows_other_writers(void **state)
 	acme_store_t *node2;
 	assert_int_equal(open_store(f, &node2, f->server.sock, NULL, 0, 2000, false), KNOT_EOK);
 	assert_true(filter_ready(node2));
-	acme_store_key_t key;
-	assert_true(acme_store_find_key(node2, dn("_acme-challenge.old.auth.example."), &key));
-	assert_true(acme_store_find_key(node2, dn("old.auth.example."), &key));
+	acme_okey_t key;
+	assert_true(acme_store_find_okey(node2, dn("_acme-challenge.old.auth.example."), &key));
+	assert_true(acme_store_find_okey(node2, dn("old.auth.example."), &key));
 	acme_redis_counters_t before, after;
 	acme_redis_counters(node2, &before);
-	assert_false(acme_store_find_key(node2, dn("new.auth.example."), &key));
+	assert_false(acme_store_find_okey(node2, dn("new.auth.example."), &key));
 	acme_redis_counters(node2, &after);
 	assert_int_equal(after.filter_misses, before.filter_misses + 1);
 	assert_int_equal(after.reads, before.reads);
@@ -417,8 +417,8 @@ static void test_server_down_and_back(void **state)
 	test_redis_signal(&f->server, SIGSTOP);
 	acme_store_t *slow;
 	assert_int_equal(open_store(f, &slow, f->server.sock, NULL, 0, 100, true), KNOT_EOK);
-	acme_store_key_t key;
-	assert_true(acme_store_find_key(slow, dn("s.auth.example."), &key));
+	acme_okey_t key;
+	assert_true(acme_store_find_okey(slow, dn("s.auth.example."), &key));
 	int ret = acme_store_read(slow, 1, &key, f->t, NULL, NULL, NULL);
 	assert_true(ret == KNOT_ETIMEOUT || ret == KNOT_ECONN);
 	assert_int_equal(apply(slow, f->t, NULL, NULL, 0, &a, 1, NULL) < 0, true);

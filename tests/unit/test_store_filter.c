@@ -9,7 +9,7 @@
 /*!
  * \file
  *
- * \brief Unit tests of the LMDB store: the negative filter (module/store/filter.c) and the query path's lookup by wire name (acme_store_find_key()).
+ * \brief Unit tests of the LMDB store: the negative filter (module/store/filter.c) and the query path's lookup by wire name (acme_store_find_okey()).
  *
  * tests/unit/store_helpers.h says how the store tests work.
  */
@@ -20,19 +20,19 @@
  * The query path asks the filter by wire name and gets the key from the same
  * walk: a name written in any case, its ancestors and labels of every length
  * (the hash reads short and long labels differently) are always found once
- * written, with the key acme_store_key() gives; malformed names never are.
+ * written, with the key acme_okey() gives; malformed names never are.
  */
 
-/*! acme_store_find_key(), checking the key it sets against acme_store_key(). */
+/*! acme_store_find_okey(), checking the key it sets against acme_okey(). */
 static bool found(acme_store_t *store, const char *name)
 {
-	acme_store_key_t key, expected;
-	if (!acme_store_find_key(store, dn(name), &key)) {
+	acme_okey_t okey, expected;
+	if (!acme_store_find_okey(store, dn(name), &okey)) {
 		return false;
 	}
-	assert_int_equal(acme_store_key(dn(name), &expected), KNOT_EOK);
-	assert_int_equal(key.len, expected.len);
-	assert_memory_equal(key.data, expected.data, key.len);
+	assert_int_equal(acme_okey(dn(name), &expected), KNOT_EOK);
+	assert_int_equal(okey.len, expected.len);
+	assert_memory_equal(okey.data, expected.data, okey.len);
 	return true;
 }
 
@@ -106,22 +106,22 @@ static void find_by_name(void **state)
 	/* A compression pointer, an over-long label: not a name to look up. */
 	static const uint8_t pointer[] = { 1, 'a', 0xc0, 0x0c };
 	static const uint8_t long_label[] = { 64, 'a' };
-	acme_store_key_t key;
-	assert_false(acme_store_find_key(f->store, pointer, &key));
-	assert_int_equal(acme_store_key(pointer, &key), KNOT_EINVAL);
-	assert_false(acme_store_find_key(f->store, long_label, &key));
-	assert_int_equal(acme_store_key(long_label, &key), KNOT_EINVAL);
+	acme_okey_t okey;
+	assert_false(acme_store_find_okey(f->store, pointer, &okey));
+	assert_int_equal(acme_okey(pointer, &okey), KNOT_EINVAL);
+	assert_false(acme_store_find_okey(f->store, long_label, &okey));
+	assert_int_equal(acme_okey(long_label, &okey), KNOT_EINVAL);
 
-	/* Keys: lower case, and a name's key starts with its ancestors'. */
-	acme_store_key_t apex, other;
-	assert_int_equal(acme_store_key(dn("Alias.EXAMPLE"), &apex), KNOT_EOK);
-	assert_int_equal(acme_store_key(dn("x.y.alias.example"), &key), KNOT_EOK);
-	assert_int_equal(acme_store_key(dn("x.aliasx.example"), &other), KNOT_EOK);
+	/* Keys: lower case, and a name's okey starts with its ancestors'. */
+	acme_okey_t apex, other;
+	assert_int_equal(acme_okey(dn("Alias.EXAMPLE"), &apex), KNOT_EOK);
+	assert_int_equal(acme_okey(dn("x.y.alias.example"), &okey), KNOT_EOK);
+	assert_int_equal(acme_okey(dn("x.aliasx.example"), &other), KNOT_EOK);
 	assert_memory_equal(apex.data, "\x07""example\x05""alias", apex.len);
-	assert_true(acme_store_key_within(&key, &apex));
-	assert_true(acme_store_key_within(&apex, &apex));
-	assert_false(acme_store_key_within(&apex, &key));
-	assert_false(acme_store_key_within(&other, &apex));
+	assert_true(acme_okey_within(&okey, &apex));
+	assert_true(acme_okey_within(&apex, &apex));
+	assert_false(acme_okey_within(&apex, &okey));
+	assert_false(acme_okey_within(&other, &apex));
 }
 
 int main(void)

@@ -71,7 +71,7 @@ int lmdb_filter_rebuild(lmdb_store_t *store)
 		ret = mdb_cursor_get(cur, &key, &data, MDB_FIRST);
 		while (ret == MDB_SUCCESS) {
 			size_t olen = value_key_owner_len(key.mv_data, key.mv_size);
-			acme_filter_add_key(f, key.mv_data, olen);
+			acme_filter_add_okey(f, key.mv_data, olen);
 			ret = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
 		}
 		mdb_cursor_close(cur);
@@ -98,7 +98,7 @@ void lmdb_filter_note_add(lmdb_store_t *store, const uint8_t *okey, size_t olen)
 	if (f == NULL) {
 		return;
 	}
-	acme_filter_add_key(f, okey, olen);
+	acme_filter_add_okey(f, okey, olen);
 	if (atomic_load(&f->entries) * ACME_FILTER_BITS_PER_ENTRY > f->mask + 1) {
 		atomic_store(&store->filter_stale, true); /* Rebuild larger. */
 	}

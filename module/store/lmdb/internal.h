@@ -39,7 +39,7 @@
 #include <lmdb.h>
 
 #include "module/store/filter.h"
-#include "module/store/key.h"
+#include "module/store/okey.h"
 #include "module/store/lmdb/lmdb.h"
 
 /*! Longest owner key: a wire name without its root label. */
@@ -113,8 +113,8 @@ int lmdb_stats(acme_store_t *base, acme_store_stats_t *stats);
 
 /* read.c: reads, reader slots, listing. */
 
-bool lmdb_find_key(acme_store_t *base, const knot_dname_t *name, acme_store_key_t *key);
-int lmdb_read(acme_store_t *base, int slot, const acme_store_key_t *key, uint64_t now,
+bool lmdb_find_okey(acme_store_t *base, const knot_dname_t *name, acme_okey_t *okey);
+int lmdb_read(acme_store_t *base, int slot, const acme_okey_t *okey, uint64_t now,
               acme_value_cb cb, void *ctx, bool *below);
 int lmdb_list(acme_store_t *base, const knot_dname_t *apex, uint64_t now,
               acme_value_cb cb, void *ctx);

@@ -356,7 +356,7 @@ int lmdb_stats(acme_store_t *base, acme_store_stats_t *stats)
 static const acme_store_api_t lmdb_api = {
 	.name = "lmdb",
 	.close = lmdb_close,
-	.find_key = lmdb_find_key,
+	.find_okey = lmdb_find_okey,
 	.read = lmdb_read,
 	.apply = lmdb_apply,
 	.list = lmdb_list,

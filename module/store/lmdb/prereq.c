@@ -70,7 +70,7 @@ int lmdb_prereq_holds(MDB_txn *txn, lmdb_store_t *store, const acme_prereq_t *p,
                         uint64_t now)
 {
 	uint8_t key[VALUE_KEY_MAX];
-	int olen = acme_store_key_write(p->owner, key);
+	int olen = acme_okey_write(p->owner, key);
 	if (olen < 0) {
 		return KNOT_EINVAL;
 	}

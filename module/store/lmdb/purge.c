@@ -121,7 +121,7 @@ static int purge_batch(lmdb_store_t *store, uint64_t now, size_t limit,
 	}
 	for (size_t pos = 0; pos < owners_len; pos += 1 + owners[pos]) {
 		knot_dname_storage_t owner;
-		acme_store_key_to_name(owners + pos + 1, owners[pos], owner);
+		acme_okey_to_name(owners + pos + 1, owners[pos], owner);
 		cb(owner, ctx);
 	}
 	free(owners);

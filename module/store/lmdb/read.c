@@ -28,7 +28,7 @@ static int value_emit(const MDB_val *key, const value_rec_t *rec,
 		return KNOT_EOK; /* Malformed key, skip it. */
 	}
 	knot_dname_storage_t owner;
-	acme_store_key_to_name(k, olen, owner);
+	acme_okey_to_name(k, olen, owner);
 	acme_value_t value = {
 		.owner = owner,
 		.rdata = k + olen + 1,
@@ -140,14 +140,14 @@ static int slot_begin(lmdb_store_t *store, int slot, MDB_cursor **cur)
 	return ret;
 }
 
-bool lmdb_find_key(acme_store_t *base, const knot_dname_t *name, acme_store_key_t *key)
+bool lmdb_find_okey(acme_store_t *base, const knot_dname_t *name, acme_okey_t *okey)
 {
 	lmdb_store_t *store = (lmdb_store_t *)base;
-	if (name == NULL || key == NULL) {
+	if (name == NULL || okey == NULL) {
 		return false;
 	}
 	uint8_t starts[KNOT_DNAME_MAXLABELS];
-	int count = acme_store_key_labels(name, starts);
+	int count = acme_okey_labels(name, starts);
 	if (count < 0) {
 		return false;
 	}
@@ -158,15 +158,15 @@ bool lmdb_find_key(acme_store_t *base, const knot_dname_t *name, acme_store_key_
 	if (lmdb_filter_absent(store, acme_filter_hash_final(h))) {
 		return false;
 	}
-	key->len = acme_store_key_from_labels(name, starts, count, key->data);
+	okey->len = acme_okey_from_labels(name, starts, count, okey->data);
 	return true;
 }
 
-int lmdb_read(acme_store_t *base, int slot, const acme_store_key_t *key,
+int lmdb_read(acme_store_t *base, int slot, const acme_okey_t *okey,
                      uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
 	lmdb_store_t *store = (lmdb_store_t *)base;
-	if (key == NULL) {
+	if (okey == NULL) {
 		return KNOT_EINVAL;
 	}
 	MDB_cursor *cur;
@@ -186,7 +186,7 @@ int lmdb_read(acme_store_t *base, int slot, const acme_store_key_t *key,
 	if (ret != MDB_SUCCESS) {
 		return lmdb_to_knot(ret);
 	}
-	ret = lmdb_cursor_read(cur, key->data, key->len, now, cb, ctx, below);
+	ret = lmdb_cursor_read(cur, okey->data, okey->len, now, cb, ctx, below);
 	if (txn != NULL) {
 		mdb_cursor_close(cur);
 		mdb_txn_abort(txn);
@@ -202,7 +202,7 @@ int lmdb_list(acme_store_t *base, const knot_dname_t *apex, uint64_t now,
 	lmdb_store_t *store = (lmdb_store_t *)base;
 	uint8_t prefix[OWNER_KEY_MAX];
 	int plen = 0;
-	if (apex != NULL && (plen = acme_store_key_write(apex, prefix)) < 0) {
+	if (apex != NULL && (plen = acme_okey_write(apex, prefix)) < 0) {
 		return KNOT_EINVAL;
 	}
 	MDB_txn *txn;

@@ -138,7 +138,7 @@ int lmdb_op_apply(MDB_txn *txn, lmdb_store_t *store, const acme_op_t *op,
                     acme_result_t *res)
 {
 	uint8_t key[VALUE_KEY_MAX];
-	int olen = acme_store_key_write(op->owner, key);
+	int olen = acme_okey_write(op->owner, key);
 	if (olen < 0) {
 		return KNOT_EINVAL;
 	}

@@ -51,14 +51,14 @@ static void arg_num(args_t *a, uint64_t v)
 
 /*! Owner keys of the update, kept alive while the arguments point at them. */
 typedef struct {
-	acme_store_key_t *keys;
+	acme_okey_t *keys;
 	size_t count;
 } keys_t;
 
 static int arg_owner(args_t *a, keys_t *k, const knot_dname_t *owner)
 {
-	acme_store_key_t *key = &k->keys[k->count++];
-	if (acme_store_key(owner, key) != KNOT_EOK) {
+	acme_okey_t *key = &k->keys[k->count++];
+	if (acme_okey(owner, key) != KNOT_EOK) {
 		return KNOT_EINVAL;
 	}
 	arg(a, key->data, key->len);

@@ -75,13 +75,13 @@ static void bloom_add_owner(bloom_t *b, const uint8_t *okey, size_t len)
 	}
 }
 
-bool filter_absent(filter_t *f, const acme_store_key_t *key)
+bool filter_absent(filter_t *f, const acme_okey_t *okey)
 {
 	if (!atomic_load_explicit(&f->current, memory_order_acquire)) {
 		return false;
 	}
 	bloom_t *b = atomic_load_explicit(&f->bits, memory_order_acquire);
-	if (b == NULL || bloom_has(b, key_hash(key->data, key->len))) {
+	if (b == NULL || bloom_has(b, key_hash(okey->data, okey->len))) {
 		return false;
 	}
 	/*
@@ -91,7 +91,7 @@ bool filter_absent(filter_t *f, const acme_store_key_t *key)
 	 */
 	struct pollfd p = { .fd = atomic_load(&f->fd), .events = POLLIN };
 	if (p.fd < 0 || poll(&p, 1, 0) != 0 || atomic_load(&f->busy) ||
-	    bloom_has(b, key_hash(key->data, key->len))) {
+	    bloom_has(b, key_hash(okey->data, okey->len))) {
 		return false;
 	}
 	return atomic_load_explicit(&f->current, memory_order_acquire);

@@ -46,7 +46,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "module/store/key.h"
+#include "module/store/okey.h"
 
 struct redis_store;
 
@@ -67,5 +67,5 @@ typedef struct {
 int filter_start(filter_t *f, struct redis_store *rs);
 void filter_stop(filter_t *f);
 
-/*! Whether \a key surely has no value at or below it. */
-bool filter_absent(filter_t *f, const acme_store_key_t *key);
+/*! Whether \a okey surely has no value at or below it. */
+bool filter_absent(filter_t *f, const acme_okey_t *okey);

@@ -54,8 +54,6 @@ typedef struct redis_store {
 size_t redis_key(const redis_store_t *rs, char kind, const uint8_t *okey, size_t olen,
                  char *out);
 
-/*! Owner name (lower case, wire form) from a store key. */
-void owner_from_key(const uint8_t *key, size_t len, knot_dname_t *out);
 
 /*! Parses "expires added seq ttl". */
 bool value_parse(const char *text, size_t len, uint64_t out[4]);

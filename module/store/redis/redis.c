@@ -21,7 +21,7 @@
  *   latest expiry: a name with no value of its own is an empty non-terminal
  *   while it has a member scored in the future.
  *
- * OWNER and NAME are store keys (module/store/key.h: labels from the root,
+ * OWNER and NAME are store keys (module/store/okey.h: labels from the root,
  * lower case, each with its length byte), binary.
  */
 
@@ -41,21 +41,6 @@ size_t redis_key(const redis_store_t *rs, char kind, const uint8_t *okey, size_t
 	out[rs->prefix_len + 1] = ':';
 	memcpy(out + rs->prefix_len + 2, okey, olen);
 	return rs->prefix_len + 2 + olen;
-}
-
-void owner_from_key(const uint8_t *key, size_t len, knot_dname_t *out)
-{
-	const uint8_t *labels[KNOT_DNAME_MAXLABELS];
-	int count = 0;
-	for (size_t pos = 0; pos < len && count < KNOT_DNAME_MAXLABELS; pos += 1 + key[pos]) {
-		labels[count++] = key + pos;
-	}
-	size_t w = 0;
-	while (count-- > 0) {
-		memcpy(out + w, labels[count], 1 + labels[count][0]);
-		w += 1 + labels[count][0];
-	}
-	out[w] = 0;
 }
 
 bool value_parse(const char *text, size_t len, uint64_t out[4])
@@ -86,7 +71,7 @@ int value_walk(const redisReply *hash, const uint8_t *okey, size_t olen, uint64_
 	}
 	knot_dname_storage_t owner;
 	if (cb != NULL) {
-		owner_from_key(okey, olen, owner);
+		acme_okey_to_name(okey, olen, owner);
 	}
 	int count = 0;
 	for (size_t i = 0; i + 1 < hash->elements; i += 2) {
@@ -143,14 +128,14 @@ int reply_error(const redisReply *r)
  * Sends the read of one name (its hash, and the count of live owners below it
  * when asked) in one round trip, and reads the replies.
  */
-static int read_once(redis_store_t *rs, redisContext *c, const acme_store_key_t *key,
+static int read_once(redis_store_t *rs, redisContext *c, const acme_okey_t *okey,
                      uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
 	char vkey[REDIS_KEY_MAX], bkey[REDIS_KEY_MAX];
-	size_t vlen = redis_key(rs, 'v', key->data, key->len, vkey);
+	size_t vlen = redis_key(rs, 'v', okey->data, okey->len, vkey);
 	redisAppendCommand(c, "HGETALL %b", vkey, vlen);
 	if (below != NULL) {
-		size_t blen = redis_key(rs, 'b', key->data, key->len, bkey);
+		size_t blen = redis_key(rs, 'b', okey->data, okey->len, bkey);
 		redisAppendCommand(c, "ZCOUNT %b (%llu +inf", bkey, blen,
 		                   (unsigned long long)now);
 	}
@@ -166,7 +151,7 @@ static int read_once(redis_store_t *rs, redisContext *c, const acme_store_key_t 
 	if (hash->type == REDIS_REPLY_ERROR) {
 		ret = reply_error(hash);
 	} else {
-		ret = value_walk(hash, key->data, key->len, now, cb, ctx);
+		ret = value_walk(hash, okey->data, okey->len, now, cb, ctx);
 	}
 	if (below != NULL) {
 		*below = ret == 0 && under->type == REDIS_REPLY_INTEGER && under->integer > 0;
@@ -184,11 +169,11 @@ static bool io_error(int ret)
 	return ret == KNOT_ECONN || ret == KNOT_ETIMEOUT;
 }
 
-static int redis_read(acme_store_t *store, int slot, const acme_store_key_t *key,
+static int redis_read(acme_store_t *store, int slot, const acme_okey_t *okey,
                       uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
 	redis_store_t *rs = (redis_store_t *)store;
-	if (key == NULL) {
+	if (okey == NULL) {
 		return KNOT_EINVAL;
 	}
 	if (below != NULL) {
@@ -202,7 +187,7 @@ static int redis_read(acme_store_t *store, int slot, const acme_store_key_t *key
 			if (ret != KNOT_EOK) {
 				return ret;
 			}
-			ret = read_once(rs, conn.c, key, now, cb, ctx, below);
+			ret = read_once(rs, conn.c, okey, now, cb, ctx, below);
 			conn_put(&rs->read, &conn, !io_error(ret));
 			if (!io_error(ret)) {
 				conn_ok(&rs->read);
@@ -227,7 +212,7 @@ static int redis_read(acme_store_t *store, int slot, const acme_store_key_t *key
 			}
 			fresh = true;
 		}
-		int ret = read_once(rs, r->c, key, now, cb, ctx, below);
+		int ret = read_once(rs, r->c, okey, now, cb, ctx, below);
 		if (!io_error(ret)) {
 			conn_ok(&rs->read);
 			return ret;
@@ -241,14 +226,14 @@ static int redis_read(acme_store_t *store, int slot, const acme_store_key_t *key
 	}
 }
 
-static bool redis_find_key(acme_store_t *store, const knot_dname_t *name,
-                           acme_store_key_t *key)
+static bool redis_find_okey(acme_store_t *store, const knot_dname_t *name,
+                            acme_okey_t *okey)
 {
 	redis_store_t *rs = (redis_store_t *)store;
-	if (name == NULL || key == NULL || acme_store_key(name, key) != KNOT_EOK) {
+	if (name == NULL || okey == NULL || acme_okey(name, okey) != KNOT_EOK) {
 		return false;
 	}
-	if (filter_absent(&rs->filter, key)) {
+	if (filter_absent(&rs->filter, okey)) {
 		atomic_fetch_add_explicit(&rs->filter_misses, 1, memory_order_relaxed);
 		return false;
 	}
@@ -318,7 +303,7 @@ static void hash_sort(redisReply *hash)
 	free(tmp);
 }
 
-static int list_on(redis_store_t *rs, redisContext *c, const acme_store_key_t *apex,
+static int list_on(redis_store_t *rs, redisContext *c, const acme_okey_t *apex,
                    uint64_t now, acme_value_cb cb, void *ctx)
 {
 	char bkey[REDIS_KEY_MAX];
@@ -392,8 +377,8 @@ static int redis_list(acme_store_t *store, const knot_dname_t *apex, uint64_t no
                       acme_value_cb cb, void *ctx)
 {
 	redis_store_t *rs = (redis_store_t *)store;
-	acme_store_key_t key = { .len = 0 };
-	if (apex != NULL && acme_store_key(apex, &key) != KNOT_EOK) {
+	acme_okey_t okey = { .len = 0 };
+	if (apex != NULL && acme_okey(apex, &okey) != KNOT_EOK) {
 		return KNOT_EINVAL;
 	}
 	conn_t conn;
@@ -401,7 +386,7 @@ static int redis_list(acme_store_t *store, const knot_dname_t *apex, uint64_t no
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
-	ret = list_on(rs, conn.c, &key, now, cb, ctx);
+	ret = list_on(rs, conn.c, &okey, now, cb, ctx);
 	conn_put(&rs->read, &conn, !io_error(ret));
 	return ret;
 }
@@ -511,7 +496,7 @@ static void redis_close(acme_store_t *store)
 static const acme_store_api_t redis_api = {
 	.name = "redis",
 	.close = redis_close,
-	.find_key = redis_find_key,
+	.find_okey = redis_find_okey,
 	.read = redis_read,
 	.apply = redis_apply,
 	.list = redis_list,

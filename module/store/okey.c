@@ -6,27 +6,27 @@
     (at your option) any later version.
  */
 
-#include "module/store/key.h"
+#include "module/store/okey.h"
 
-int acme_store_key(const knot_dname_t *name, acme_store_key_t *key)
+int acme_okey(const knot_dname_t *name, acme_okey_t *okey)
 {
-	if (key == NULL) {
+	if (okey == NULL) {
 		return KNOT_EINVAL;
 	}
-	int len = acme_store_key_write(name, key->data);
+	int len = acme_okey_write(name, okey->data);
 	if (len < 0) {
 		return KNOT_EINVAL;
 	}
-	key->len = len;
+	okey->len = len;
 	return KNOT_EOK;
 }
 
-void acme_store_key_to_name(const uint8_t *key, size_t len, knot_dname_t *out)
+void acme_okey_to_name(const uint8_t *okey, size_t olen, knot_dname_t *out)
 {
 	const uint8_t *labels[KNOT_DNAME_MAXLABELS];
 	int count = 0;
-	for (size_t pos = 0; pos < len; pos += 1 + key[pos]) {
-		labels[count++] = key + pos;
+	for (size_t pos = 0; pos < olen && count < KNOT_DNAME_MAXLABELS; pos += 1 + okey[pos]) {
+		labels[count++] = okey + pos;
 	}
 	size_t w = 0;
 	while (count-- > 0) {
