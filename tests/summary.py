@@ -49,7 +49,7 @@ for log in [] if args.none else sorted(glob.glob(os.path.join(ROOT, "tests/unit/
     passed += sum(map(int, p))
     failed += sum(map(int, f))
 
-for stage in () if args.none else ("integration", "e2e", "hardening"):
+for stage in () if args.none else ("integration", "integration-redis", "e2e", "hardening"):
     junit = os.path.join(ROOT, "tests", stage, "junit.xml")
     if stage == "hardening" and args.hardening < 0:
         continue

@@ -16,6 +16,8 @@ and bench/:
   acmetest.redis   real redis-server/valkey-server: a primary (AOF, fsync
                    always), replicas and Sentinels on free ports and UNIX
                    sockets, kill -9, SIGSTOP, failover, always stopped
+  acmetest.store   the backend under test (ACME_STORE=lmdb|redis): Knotd's
+                   sections and the tool's store on the session's Redis
   acmetest.harden  what the hardening suites add: long/short mode, results
                    file, LMDB inspection, a raw connection, a recording proxy
 

@@ -37,6 +37,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from acmetest import store
+
 REPO = Path(__file__).resolve().parents[2]
 MOD_ACME_SO = os.environ.get("MOD_ACME_SO") or str(REPO / ".libs" / "mod-acme.so")
 KNOT_ACME = os.environ.get("KNOT_ACME") or str(REPO / "knot-acme")
@@ -385,6 +387,8 @@ class Knotd:
             out.append("mod-acme:")
             for iid, items in self.acme.items():
                 out.append(f"  - id: {iid}")
+                # LMDB items, or Redis ones on ACME_STORE=redis (acmetest.store).
+                items = store.section_items(items, self.db_path(iid))
                 for key, value in items.items():
                     if value is not None:
                         out.append(f"    {key}: {_yaml_value(value)}")
@@ -638,8 +642,9 @@ class Knotd:
 
     def tool(self, *args, instance: str = "default", check: bool = True,
              lifetime=None, timeout: float = CMD_TIMEOUT) -> subprocess.CompletedProcess:
-        """Runs `knot-acme -D <store of instance> [-l LIFETIME] ARGS...`."""
-        cmd = [KNOT_ACME, "-D", self.db_path(instance)]
+        """Runs `knot-acme -D <store of instance> [-l LIFETIME] ARGS...` (-R
+        and --redis-prefix on ACME_STORE=redis)."""
+        cmd = [KNOT_ACME, *store.tool_store_args(self.db_path(instance))]
         if lifetime is not None:
             cmd += ["-l", str(lifetime)]
         cmd += [str(a) for a in args]

@@ -9,11 +9,23 @@ import os
 import pytest
 
 from acmetest.ddns import knotd_report_header, pytest_runtest_makereport  # noqa: F401 (hook)
+from acmetest import store
 from acmetest.knotd import KNOT_ACME, Knotd, MOD_ACME_SO, default_zones
 
 
 def pytest_report_header(config):
-    return knotd_report_header()
+    return knotd_report_header() + [f"store backend: {store.backend()} (ACME_STORE)"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the Redis backend, tests about LMDB itself are skipped with their reason."""
+    if not store.is_redis():
+        return
+    for item in items:
+        mark = item.get_closest_marker("lmdb")
+        if mark is not None:
+            reason = mark.args[0] if mark.args else "about the LMDB backend"
+            item.add_marker(pytest.mark.skip(reason=f"LMDB only: {reason}"))
 
 
 @pytest.fixture

@@ -560,6 +560,7 @@ def cok(k, *args):
     return res.stdout
 
 
+@pytest.mark.lmdb("the section's database path (Redis: test_redis_tool.py)")
 def test_conf_database_and_lifetime_from_section(server):
     cok(server, "add", "www.example.com.auth.example.net", V1, 120)
     # The module's own database, at the path the module uses.
@@ -573,6 +574,7 @@ def test_conf_database_and_lifetime_from_section(server):
     assert values(server.db_path("default")) == {(owner, txt)}
 
 
+@pytest.mark.lmdb("the section's database path")
 def test_conf_relative_database_under_storage(server):
     cok(server, "add", "_acme-challenge.www.example.com", "not strict here")
     assert (server.storage / "loose" / "data.mdb").exists()
@@ -587,6 +589,7 @@ def test_conf_max_records_drops_oldest(server):
     assert {t for _, _, t, _ in parse_list(cok(server, "list"))} == {f'"{V2}"', f'"{V3}"'}
 
 
+@pytest.mark.lmdb("database paths in the listing (Redis: test_redis_tool.py)")
 def test_conf_list_all_databases_and_json(server):
     cok(server, "add", "a.auth.example.net", V1)
     cok(server, "add", "_acme-challenge.www.example.com", "x")
