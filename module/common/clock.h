@@ -28,3 +28,18 @@ static inline uint64_t acme_now_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/*! The time \a ms milliseconds from now on \a clock: a pthread_cond_timedwait()
+ *  deadline (the condition variable's clock). */
+static inline struct timespec acme_deadline(clockid_t clock, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}

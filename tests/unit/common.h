@@ -16,6 +16,7 @@
 
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <libknot/libknot.h>
@@ -30,6 +31,19 @@ static int test_rm_entry(const char *path, const struct stat *st, int flag, stru
 static inline int test_rmtree(const char *dir)
 {
 	return nftw(dir, test_rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/*!
+ * A fresh temporary directory /tmp/acme-test-WHAT-XXXXXX in \a dir and the
+ * database path "DIR/db" in \a path; 0 on success.
+ */
+static inline int test_tmpdir(char dir[64], char path[128], const char *what)
+{
+	if (snprintf(dir, 64, "/tmp/acme-test-%s-XXXXXX", what) >= 64 || mkdtemp(dir) == NULL) {
+		return -1;
+	}
+	snprintf(path, 128, "%s/db", dir);
+	return 0;
 }
 
 /*! Domain name from text, in one of a few rotating buffers. */

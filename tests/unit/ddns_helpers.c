@@ -19,15 +19,10 @@ void msg_free(fixture_t *f)
 int setup_dir(void **state)
 {
 	fixture_t *f = calloc(1, sizeof(*f));
-	if (f == NULL) {
-		return -1;
-	}
-	strcpy(f->dir, "/tmp/acme-test-ddns-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (f == NULL || test_tmpdir(f->dir, f->path, "ddns") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/db", f->dir);
 	f->policy = (acme_policy_t){ .lifetime = LIFETIME, .max_records = 0 };
 	f->strict = true;
 	*state = f;

@@ -11,15 +11,10 @@
 int setup_dir(void **state)
 {
 	fixture_t *f = calloc(1, sizeof(*f));
-	if (f == NULL) {
-		return -1;
-	}
-	strcpy(f->dir, "/tmp/acme-test-store-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (f == NULL || test_tmpdir(f->dir, f->path, "store") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/db", f->dir);
 	*state = f;
 	return 0;
 }

@@ -229,14 +229,7 @@ void *lmdb_purger_main(void *arg)
 		if (mdb_env_get_flags(store->env, &flags) == MDB_SUCCESS && (flags & MDB_NOSYNC)) {
 			(void)mdb_env_sync(store->env, 1);
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += PURGE_INTERVAL_MS / 1000;
-		until.tv_nsec += (PURGE_INTERVAL_MS % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = acme_deadline(CLOCK_MONOTONIC, PURGE_INTERVAL_MS);
 		while (!store->purger_stop &&
 		       pthread_cond_timedwait(&store->wake, &store->lock, &until) != ETIMEDOUT);
 	}

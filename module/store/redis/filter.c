@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "module/common/clock.h"
 #include "module/store/redis/internal.h"
 
 /*! Bits of the filter: about a million names at 8 bits each. */
@@ -182,14 +183,7 @@ static void unsubscribe(filter_t *f, redisContext **c)
 /*! Sleeps up to \a ms unless asked to stop. */
 static void nap(filter_t *f, unsigned ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = acme_deadline(CLOCK_REALTIME, ms);
 	pthread_mutex_lock(&f->lock);
 	if (!atomic_load(&f->stop)) {
 		pthread_cond_timedwait(&f->wake, &f->lock, &ts);
