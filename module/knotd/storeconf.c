@@ -142,6 +142,11 @@ static int check_redis(knotd_conf_check_args_t *args, const char *primary, bool 
 			            "(hiredis 1.0 or later with hiredis_ssl has)",
 			            acme_redis_hiredis_version(), "");
 		}
+		/* hiredis trusts no CA by default: every connection would fail. */
+		if (!is_set(args, MOD_REDIS_TLS_CA)) {
+			return fail(args, "redis-tls needs redis-tls-ca (the CA file the "
+			            "servers' certificates chain to)", "", "");
+		}
 		if (is_set(args, MOD_REDIS_TLS_CERT) != is_set(args, MOD_REDIS_TLS_KEY)) {
 			return fail(args, "redis-tls-cert and redis-tls-key go together", "", "");
 		}
