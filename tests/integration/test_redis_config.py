@@ -84,7 +84,8 @@ def test_password_file_readable_by_others_rejected(knotd_factory, module_so, tmp
 
 def test_tls_only_where_hiredis_has_it(knotd_factory, module_so):
     k = knotd_factory(start=False, acme={"default": dict(
-        DEFAULT_ACME, **{"redis": "127.0.0.1", "redis-tls": True})})
+        DEFAULT_ACME, **{"redis": "127.0.0.1", "redis-tls": True,
+                         "redis-tls-ca": "/etc/ssl/certs/ca-certificates.crt"})})
     res = k.conf_check()
     out = res.stdout + res.stderr
     if _tls_built():
