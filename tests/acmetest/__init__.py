@@ -18,6 +18,9 @@ and bench/:
                    sockets, kill -9, SIGSTOP, failover, always stopped
   acmetest.store   the backend under test (ACME_STORE=lmdb|redis): Knotd's
                    sections and the tool's store on the session's Redis
+  acmetest.cluster three knotd nodes on one Redis group (the Redis backend's
+                   scale-out shape), UPDATE/TXT helpers, the e2e topology
+                   over them
   acmetest.harden  what the hardening suites add: long/short mode, results
                    file, LMDB inspection, a raw connection, a recording proxy
 

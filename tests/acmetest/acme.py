@@ -338,13 +338,16 @@ def run_client(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.Com
     return res
 
 
-def run_certbot(env: AcmeEnv, key: str, domains: List[str], name: str) -> ClientRun:
-    """certbot certonly with the dns-rfc2136 plugin against the acme knotd."""
+def run_certbot(env: AcmeEnv, key: str, domains: List[str], name: str,
+                server: Optional[Knotd] = None) -> ClientRun:
+    """certbot certonly with the dns-rfc2136 plugin against the acme knotd
+    (or server: the node of several that takes the updates)."""
+    server = server or env.acme
     d = env.dir / "clients" / name
     d.mkdir(parents=True)
     creds = d / "rfc2136.ini"
     creds.write_text(f"dns_rfc2136_server = {HOST}\n"
-                     f"dns_rfc2136_port = {env.acme.port}\n"
+                     f"dns_rfc2136_port = {server.port}\n"
                      f"dns_rfc2136_name = {key}\n"
                      f"dns_rfc2136_secret = {env.secrets[key]}\n"
                      "dns_rfc2136_algorithm = HMAC-SHA256\n")
@@ -369,8 +372,10 @@ def run_certbot(env: AcmeEnv, key: str, domains: List[str], name: str) -> Client
 
 
 def run_lego(env: AcmeEnv, key: str, domains: List[str], name: str,
-             extra_env: Optional[Dict[str, str]] = None) -> ClientRun:
-    """lego run with the rfc2136 provider against the acme knotd.
+             extra_env: Optional[Dict[str, str]] = None,
+             server: Optional[Knotd] = None) -> ClientRun:
+    """lego run with the rfc2136 provider against the acme knotd (or server:
+    the node of several that takes the updates).
 
     lego follows the CNAME at _acme-challenge.<domain> itself (through
     --dns.resolvers) and finds the zone to update by SOA queries to
@@ -379,6 +384,7 @@ def run_lego(env: AcmeEnv, key: str, domains: List[str], name: str,
     knotd on a loopback test port; with it lego checks the record once through
     --dns.resolvers (unbound, the CA's resolver here) instead.
     """
+    server = server or env.acme
     d = env.dir / "clients" / name
     d.mkdir(parents=True)
     cmd = [which("lego") or "lego", "--accept-tos", "--email", "admin@example.com",
@@ -390,7 +396,7 @@ def run_lego(env: AcmeEnv, key: str, domains: List[str], name: str,
     cmd.append("run")
     lenv = {
         "LEGO_CA_CERTIFICATES": str(env.tls["ca"]),
-        "RFC2136_NAMESERVER": f"{HOST}:{env.acme.port}",
+        "RFC2136_NAMESERVER": f"{HOST}:{server.port}",
         "RFC2136_TSIG_KEY": key,
         "RFC2136_TSIG_SECRET": env.secrets[key],
         "RFC2136_TSIG_ALGORITHM": "hmac-sha256.",

@@ -8,7 +8,7 @@ The e2e suite's CA resolver (acmetest.acme) and the DNSSEC integration tests
 
 import subprocess
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Union
 
 import dns.flags
 import dns.message
@@ -62,13 +62,15 @@ def unbound_server_lines(d: Path, port: int, anchors: Optional[Iterable[str]] = 
 class Unbound:
     """unbound with stub zones to the local servers.
 
-    stubs    {zone: port on 127.0.0.1}
+    stubs    {zone: port on 127.0.0.1, or a list of them: several
+             nameservers, unbound picks one for each query (within its RTT
+             band, at random)}
     anchors  DNSKEY zone file lines to validate with (None: no validation)
     strict   qname-minimisation-strict (the e2e CA's resolver)
     extra    more configuration lines
     """
 
-    def __init__(self, d: Path, stubs: Dict[str, int], anchors: Optional[Iterable[str]] = None,
+    def __init__(self, d: Path, stubs: Dict[str, Union[int, List[int]]], anchors: Optional[Iterable[str]] = None,
                  strict: bool = False, extra: Iterable[str] = ()):
         self.dir = Path(d)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -82,8 +84,10 @@ class Unbound:
         lines += ["remote-control:", "  control-enable: yes",
                   f'  control-interface: "{self.dir / "unbound.ctl"}"',
                   "  control-use-cert: no"]
-        for name, port in stubs.items():
-            lines += ["stub-zone:", f'  name: "{name}"', f"  stub-addr: {HOST}@{port}"]
+        for name, ports in stubs.items():
+            lines += ["stub-zone:", f'  name: "{name}"']
+            lines += [f"  stub-addr: {HOST}@{port}"
+                      for port in (ports if isinstance(ports, (list, tuple)) else [ports])]
         self.conf.write_text("\n".join(lines) + "\n")
         self.proc = Proc("unbound", [which("unbound") or "unbound", "-d", "-c", self.conf],
                          self.dir / "unbound.stderr")
