@@ -10,7 +10,7 @@ Letter case: knotd hands the module the query name lower-cased
 it parses them, and lowers the names in zone data (CNAME and DNAME targets)
 when it loads the zone; so a mixed-case target below is served through the
 lower-case name.  Mixed case reaches the store unchanged only through
-knot-acme (tested here) and the store's own API (tests/unit/test_store.c).
+knot-acme (tested here) and the store's own API (tests/unit/test_store_write.c, add_case_insensitive).
 """
 
 import dns.rcode
