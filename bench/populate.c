@@ -28,6 +28,7 @@
 
 #include "module/common/clock.h"
 #include "module/store/lmdb/lmdb.h"
+#include "module/store/redis/redis.h"
 #include "module/dns/value.h"
 
 static uint64_t splitmix(uint64_t x)
@@ -56,7 +57,9 @@ static void value_rdata(uint64_t i, uint8_t out[ACME_VALUE_STRICT_LEN + 1])
 static void usage(void)
 {
 	fprintf(stderr,
-	"Usage: populate -D DIR -z ZONE -n COUNT [options]\n"
+	"Usage: populate {-D DIR | -R ADDR} -z ZONE -n COUNT [options]\n"
+	"  -R ADDR             a Redis store: ADDR[@PORT] or a UNIX socket path\n"
+	"  --redis-prefix P    its key prefix (acme:)\n"
 	"  --prefix LABEL      owners are v<i>.LABEL.ZONE (default: pop)\n"
 	"  --start N           first index (0)\n"
 	"  --lifetime S        seconds each value lives (3600)\n"
@@ -77,16 +80,19 @@ int main(int argc, char **argv)
 		{ "ttl",       required_argument, NULL, 't' },
 		{ "map-size",  required_argument, NULL, 'm' },
 		{ "batch",     required_argument, NULL, 'b' },
+		{ "redis-prefix", required_argument, NULL, 'P' },
 		{ NULL }
 	};
-	const char *dir = NULL, *zone = NULL, *prefix = "pop";
+	const char *dir = NULL, *redis = NULL, *redis_prefix = NULL, *zone = NULL, *prefix = "pop";
 	uint64_t count = 0, start = 0, expire_at = 0, map_size = 4ULL << 30;
 	uint32_t lifetime = 3600, ttl = 60;
 	size_t batch = 10000;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "D:z:n:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "D:R:z:n:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'D': dir = optarg; break;
+		case 'R': redis = optarg; break;
+		case 'P': redis_prefix = optarg; break;
 		case 'z': zone = optarg; break;
 		case 'n': count = strtoull(optarg, NULL, 10); break;
 		case 'x': prefix = optarg; break;
@@ -99,15 +105,25 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (dir == NULL || zone == NULL || batch == 0 || lifetime == 0 || optind != argc) {
+	if ((dir == NULL) == (redis == NULL) || zone == NULL || batch == 0 || lifetime == 0 ||
+	    optind != argc) {
 		usage();
 	}
 
 	acme_store_t *store;
-	acme_lmdb_opts_t opts = { .map_size = map_size, .create = true, .no_purger = true };
-	int ret = acme_lmdb_open(&store, dir, &opts);
+	int ret;
+	if (redis != NULL) {
+		/* No filter (nothing is read here), a long timeout for big batches. */
+		acme_redis_opts_t opts = { .primary = redis, .prefix = redis_prefix,
+		                           .timeout_ms = 60000, .no_filter = true };
+		ret = acme_redis_open(&store, &opts);
+	} else {
+		acme_lmdb_opts_t opts = { .map_size = map_size, .create = true, .no_purger = true };
+		ret = acme_lmdb_open(&store, dir, &opts);
+	}
 	if (ret != KNOT_EOK) {
-		fprintf(stderr, "populate: cannot open %s: %s\n", dir, knot_strerror(ret));
+		fprintf(stderr, "populate: cannot open %s: %s\n", redis ? redis : dir,
+		        knot_strerror(ret));
 		return 1;
 	}
 

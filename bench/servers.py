@@ -94,8 +94,10 @@ class Knotd(BenchServer, acmetest.knotd.Knotd):
     """knotd, run by the tests' runner (tests/acmetest/knotd.py), with any mix
     of zones:
 
-    zones: list of dicts {origin, text, module (None | 'acme' | 'signed' | 'null'),
-           acl (bool)}
+    zones: list of dicts {origin, text, module (None | 'acme' | 'signed' | 'null' |
+           'redis'), acl (bool)}
+    redis_conf: items of the mod-acme instance 'redis' (the Redis backend),
+           for zones with module 'redis' beside the LMDB instance 'bench'
     Every zone allows TXT updates signed with the benchmark key (acl
     bench-update) unless acl is False.
     """
@@ -103,10 +105,12 @@ class Knotd(BenchServer, acmetest.knotd.Knotd):
     kind = "knotd"
     #: 'signed': mod-acme with Knot's online signer after it (module/mod-acme.rst, DNSSEC).
     MODULES = {"acme": "mod-acme/bench", "null": "mod-benchnull/bench",
+               "redis": "mod-acme/redis",
                "signed": "[mod-acme/bench, mod-onlinesign/bench]"}
 
     def __init__(self, name, zones, secret, mod_acme_so=None, nullmod_so=None,
-                 acme_conf=None, workers=2, log_level="info", workdir=None):
+                 acme_conf=None, workers=2, log_level="info", workdir=None,
+                 redis_conf=None):
         self.name = name
         mods = {z.get("module") for z in zones}
         acme_conf = dict(acme_conf or {})
@@ -125,7 +129,8 @@ class Knotd(BenchServer, acmetest.knotd.Knotd):
                                  records=z["text"],
                                  options={"acl": "bench-update"} if z.get("acl", True) else {})
              for z in zones],
-            acme={"bench": acme_conf}, load_module=bool({"acme", "signed"} & mods),
+            acme={"bench": acme_conf, **({"redis": dict(redis_conf)} if redis_conf else {})},
+            load_module=bool({"acme", "signed", "redis"} & mods),
             module_file=mod_acme_so, extra_conf="\n".join(extra),
             modules={"mod-benchnull": nullmod_so} if "null" in mods else None,
             workers=workers, log_level=log_level, workdir=str(workdir),
