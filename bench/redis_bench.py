@@ -23,6 +23,7 @@ Only ratios measured in the same run are reported.
 import random
 
 from acmetest.redis import RedisGroup, info
+from measure import log, proc_cpu, query_pair, run
 from servers import zone_text
 
 REDIS_ZONE = "redis.bench."
@@ -63,7 +64,7 @@ def round_trips(server) -> int:
     return 0
 
 
-def sec_updates(b, group, log):
+def sec_updates(b, group):
     cfg = b.cfg
     out = {"servers": {}, "levels": [f"c{c}-d{d}" for c, d in cfg["levels"]]}
     for kind, title in UPDATE_SERVERS:
@@ -116,7 +117,7 @@ def query_files(qdir, sample):
     return files
 
 
-def sec_queries(b, group, log, query_pair, value_str, run, proc_cpu):
+def sec_queries(b, group, value_str):
     cfg = b.cfg
     out = {"sizes": {}, "pairs": [p[0] for p in QUERY_PAIRS]}
     read = group.replicas[0]
@@ -182,7 +183,7 @@ def sec_queries(b, group, log, query_pair, value_str, run, proc_cpu):
     return out
 
 
-def sec_redis(b, log, query_pair, value_str, run, proc_cpu, meta):
+def sec_redis(b, value_str, meta):
     """The section: Redis servers started here, always stopped.  meta: the
     date, command and machine load of this run (the section may be run
     alone and merged into an earlier full run's results)."""
@@ -193,8 +194,8 @@ def sec_redis(b, log, query_pair, value_str, run, proc_cpu, meta):
                         "replica; mod-acme writes over TCP, reads the replica's UNIX socket",
                "redis": info(group.primary.sock, "server").get("redis_version", "?"),
                "run": meta}
-        res["updates"] = sec_updates(b, group, log)
-        res["queries"] = sec_queries(b, group, log, query_pair, value_str, run, proc_cpu)
+        res["updates"] = sec_updates(b, group)
+        res["queries"] = sec_queries(b, group, value_str)
     finally:
         group.cleanup()
     return res
