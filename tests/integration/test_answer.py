@@ -108,6 +108,15 @@ def test_ttl_is_max_ttl_when_smallest(knotd):
     assert txt_rrsets(knotd.query(name, "TXT"))[0].ttl == 300
 
 
+def test_ttl_max_ttl_boundary(knotd):
+    """One second either side of max-ttl: only a stored TTL above it is capped."""
+    cap = DEFAULT_ACME["max-ttl"]
+    for ttl, served in ((cap - 1, cap - 1), (cap, cap), (cap + 1, cap)):
+        name = f"edge{ttl}.{ALIAS_ZONE}"
+        knotd.add(name, challenge_value(f"e{ttl}"), ttl=ttl, lifetime=3600)
+        assert txt_rrsets(knotd.query(name, "TXT"))[0].ttl == served, ttl
+
+
 def test_ttl_is_remaining_lifetime_when_smallest(knotd):
     # lifetime 120 (remaining <= 120) < max-ttl 300 < stored 3000
     name = f"short.{ALIAS_ZONE}"

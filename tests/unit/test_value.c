@@ -171,6 +171,18 @@ static void strict_two_strings(void **state)
 	len += one_string(rd + len, "CTNo3tiAXDfowyjxAjEuX");
 	assert_int_equal(len, 1 + ACME_VALUE_STRICT_LEN);
 	assert_false(acme_value_strict(rd, len));
+
+	/* A strict value followed by a string whose length byte is itself a
+	 * base64url character ('0' = 48): every byte after the first passes
+	 * the alphabet check, only the total length tells. */
+	char s48[49];
+	memset(s48, 'A', 48);
+	s48[48] = '\0';
+	len = one_string(rd, GOOD43);
+	len += one_string(rd + len, s48);
+	assert_int_equal(rd[1 + ACME_VALUE_STRICT_LEN], '0');
+	assert_true(acme_txt_valid(rd, len));
+	assert_false(acme_value_strict(rd, len));
 }
 
 /* acme_txt_from_str */
