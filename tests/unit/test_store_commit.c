@@ -9,7 +9,8 @@
 /*!
  * \file
  *
- * \brief Unit tests of the LMDB store: group commit (module/store/lmdb/commit.c): concurrent writers, the asynchronous mode.
+ * \brief Unit tests of the LMDB store: group commit (module/store/lmdb/commit.c):
+ *        concurrent writers, the asynchronous mode, the map reserve for adds.
  *
  * tests/unit/store_helpers.h says how the store tests work.
  */
@@ -111,11 +112,43 @@ static void asynchronous_mode(void **state)
 	assert_int_equal(store_read(f->store, dn("a.example"), T0, NULL, NULL, NULL), 1);
 }
 
+/*!
+ * The map reserve (room kept for deletes) holds for every update that adds,
+ * whatever its first operation: on a full store, deleting a value that is
+ * not there and then adding one is refused whole, and nothing is written.
+ */
+static void reserve_checked_whatever_comes_first(void **state)
+{
+	fixture_t *f = *state;
+	int n = fill_store(f, &POLICY);
+	char absent[64], added[64];
+	full_name(absent, sizeof(absent), 0);
+	full_name(added, sizeof(added), n);
+	rd_t gone = txt("not-there"), value = txt(FULL_VALUE);
+	knot_dname_storage_t absent_owner, added_owner;
+	knot_dname_copy_lower(absent_owner, dn(absent));
+	knot_dname_copy_lower(added_owner, dn(added));
+	acme_op_t ops[2] = {
+		{ .type = ACME_OP_DEL_VALUE, .owner = absent_owner, .rdata = gone.data,
+		  .rdata_len = gone.len },
+		{ .type = ACME_OP_ADD, .owner = added_owner, .rdata = value.data,
+		  .rdata_len = value.len, .ttl = 60 },
+	};
+	acme_result_t res;
+	assert_int_equal(store_apply(f->store, ops, 2, &POLICY, T0, &res), KNOT_ESPACE);
+	assert_int_equal(store_read(f->store, dn(added), T0, NULL, NULL, NULL), 0);
+	assert_int_equal(count_list(f->store, NULL, 0), n);
+
+	/* The add alone is refused the same way. */
+	assert_int_equal(store_apply(f->store, &ops[1], 1, &POLICY, T0, &res), KNOT_ESPACE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(concurrent_writers),
 		T_DIR(asynchronous_mode),
+		T_DIR(reserve_checked_whatever_comes_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,9 +265,15 @@ int acme_lmdb_open(acme_store_t **out, const char *path, const acme_lmdb_opts_t 
 	pthread_mutex_lock(&registry_lock);
 	for (lmdb_store_t *s = registry; s != NULL; s = s->next) {
 		if (strcmp(s->path, real) == 0) {
-			/* The latest opener's mode applies (a reload changes it). */
+			/*
+			 * The latest opener's mode applies (a reload changes it).
+			 * MDB_WRITEMAP stays as the environment was opened; with
+			 * it, MDB_MAPASYNC would leave robust mode an msync that
+			 * does not wait for the disk, so both flags change.
+			 */
 			if (!s->read_only) {
-				(void)mdb_env_set_flags(s->env, MDB_NOSYNC, opts->asynchronous);
+				(void)mdb_env_set_flags(s->env, MDB_NOSYNC | MDB_MAPASYNC,
+				                        opts->asynchronous);
 			}
 			s->refs++;
 			*out = &s->base;
