@@ -16,6 +16,8 @@
 
 #include "tests/unit/store_helpers.h"
 
+#include <sys/wait.h>
+
 /*!
  * The query path asks the filter by wire name and gets the key from the same
  * walk: a name written in any case, its ancestors and labels of every length
@@ -124,11 +126,81 @@ static void find_by_name(void **state)
 	assert_false(acme_okey_within(&other, &apex));
 }
 
+/*!
+ * Another process (the tool) commits to the database: one write of its own,
+ * with LMDB alone, in a child process that never touches the parent's
+ * environment (opening the path anew, as knot-acme does).
+ */
+static int other_process_commits(const char *path)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	int ret = mdb_env_create(&env);
+	if (ret != MDB_SUCCESS) {
+		return ret;
+	}
+	(void)mdb_env_set_maxdbs(env, 3);
+	ret = mdb_env_open(env, path, MDB_NOTLS, 0600);
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_txn_begin(env, NULL, 0, &txn);
+	}
+	if (ret == MDB_SUCCESS) {
+		MDB_val key = { 5, "other" }, data = { 1, "1" };
+		ret = mdb_dbi_open(txn, "meta", 0, &meta);
+		if (ret == MDB_SUCCESS) {
+			ret = mdb_put(txn, meta, &key, &data, 0);
+		}
+		if (ret == MDB_SUCCESS) {
+			ret = mdb_txn_commit(txn);
+		} else {
+			mdb_txn_abort(txn);
+		}
+	}
+	mdb_env_close(env);
+	return ret;
+}
+
+/*!
+ * A commit by another process leaves the filter behind: while behind it is
+ * not trusted (every name is looked up, so nothing is missed), and the
+ * purger rebuilds it within its interval, so names that are not there are
+ * ruled out without a lookup again.
+ */
+static void filter_catches_up_with_other_processes(void **state)
+{
+	fixture_t *f = *state;
+	acme_lmdb_opts_t opts = { .create = true };
+	assert_int_equal(acme_lmdb_open(&f->store, f->path, &opts), KNOT_EOK);
+	assert_int_equal(ADD(f->store, "here.example", "v", 60, acme_now_ms(), NULL), KNOT_EOK);
+	assert_true(found(f->store, "here.example"));
+	assert_false(found(f->store, "absent.example"));
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		_exit(other_process_commits(f->path) == MDB_SUCCESS ? 0 : 1);
+	}
+	int status = -1;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	uint64_t deadline = acme_now_ms() + 10 * SEC;
+	while (found(f->store, "absent.example") && acme_now_ms() < deadline) {
+		struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_false(found(f->store, "absent.example"));
+	assert_true(found(f->store, "here.example"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T_DIR(negative_filter),
 		T_DIR(find_by_name),
+		T_DIR(filter_catches_up_with_other_processes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
