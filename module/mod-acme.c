@@ -90,7 +90,8 @@ static int stats_init(knotd_mod_t *mod)
 			return ret;
 		}
 	}
-	return acme_update_stats_init(mod);
+	int ret = acme_update_stats_init(mod);
+	return ret == KNOT_EOK ? acme_storeconf_stats_init(mod) : ret;
 }
 
 static int acme_load(knotd_mod_t *mod)
@@ -137,13 +138,12 @@ static int acme_load(knotd_mod_t *mod)
 		}
 	}
 
+	/* Counters first: the store's threads may count from the start. */
 	char desc[512];
-	ret = acme_storeconf_open(mod, &ctx->store, &ctx->store_log, desc, sizeof(desc));
-	if (ret != KNOT_EOK) {
-		ctx_free(ctx);
-		return ret;
-	}
 	ret = stats_init(mod);
+	if (ret == KNOT_EOK) {
+		ret = acme_storeconf_open(mod, &ctx->store, &ctx->store_log, desc, sizeof(desc));
+	}
 	if (ret == KNOT_EOK) {
 		/* Redis expires values by itself: nothing to count. */
 		ret = acme_store_watch(ctx->store, count_expired, ctx);

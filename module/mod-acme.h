@@ -28,6 +28,7 @@ enum {
 	ACME_CTR_NODATA,          /*!< NODATA answers for names in the store. */
 	ACME_CTR_EXPIRED,         /*!< Values removed after their lifetime. */
 	ACME_CTR_UPDATE,          /*!< UPDATEs handled, by rcode. */
+	ACME_CTR_REDIS,           /*!< Redis state changes, by acme_redis_event_t. */
 	ACME_CTR_COUNT
 };
 

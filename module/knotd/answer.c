@@ -48,7 +48,11 @@ static int collect_value(const acme_value_t *value, void *arg)
 
 static knotd_in_state_t read_failed(knotd_mod_t *mod, knotd_qdata_t *qdata, int ret)
 {
-	knotd_mod_log(mod, LOG_ERR, "failed to read the store (%s)", knot_strerror(ret));
+	/* A store that cannot be reached (Redis down) logged that once, when it
+	 * happened: one line per query would flood the log meanwhile. */
+	bool away = ret == KNOT_ECONN || ret == KNOT_ETIMEOUT;
+	knotd_mod_log(mod, away ? LOG_DEBUG : LOG_ERR, "failed to read the store (%s)",
+	              knot_strerror(ret));
 	qdata->rcode = KNOT_RCODE_SERVFAIL;
 	return KNOTD_IN_STATE_ERROR;
 }

@@ -15,6 +15,7 @@
 
 #include "module/common/consts.h"
 #include "module/knotd/storeconf.h"
+#include "module/mod-acme.h"
 #include "module/store/lmdb/lmdb.h"
 #include "module/store/redis/redis.h"
 
@@ -243,6 +244,35 @@ static void redis_log(int priority, const char *msg, void *ctx)
 	pthread_mutex_unlock(&log->lock);
 }
 
+/*! Counts a state change (`knotc zone-stats ZONE mod-acme.redis`). */
+static void redis_event(acme_redis_event_t event, void *ctx)
+{
+	acme_storeconf_log_t *log = ctx;
+	pthread_mutex_lock(&log->lock);
+	if (log->open) {
+		/* As the LMDB purger's count: not a worker, thread slot 0. */
+		knotd_mod_stats_incr(log->mod, 0, ACME_CTR_REDIS, event, 1);
+	}
+	pthread_mutex_unlock(&log->lock);
+}
+
+static char *redis_event_str(uint32_t idx, uint32_t count)
+{
+	static const char *names[ACME_REDIS_EV_COUNT] = {
+		[ACME_REDIS_EV_DOWN]       = "unreachable",
+		[ACME_REDIS_EV_UP]         = "reachable",
+		[ACME_REDIS_EV_FAILOVER]   = "primary-moved",
+		[ACME_REDIS_EV_WAIT_SHORT] = "replicas-short",
+	};
+	(void)count;
+	return idx < ACME_REDIS_EV_COUNT ? strdup(names[idx]) : NULL;
+}
+
+int acme_storeconf_stats_init(knotd_mod_t *mod)
+{
+	return knotd_mod_stats_add(mod, "redis", ACME_REDIS_EV_COUNT, redis_event_str);
+}
+
 static const char *str_mod(knotd_mod_t *mod, const char *item)
 {
 	knotd_conf_t val = knotd_conf_mod(mod, (const yp_name_t *)item);
@@ -313,6 +343,7 @@ static int open_redis(knotd_mod_t *mod, acme_store_t **store, acme_storeconf_log
 		.tls_key = str_mod(mod, MOD_REDIS_TLS_KEY),
 		.tls_name = str_mod(mod, MOD_REDIS_TLS_NAME),
 		.log = redis_log,
+		.event = redis_event,
 		.log_ctx = log,
 	};
 	if (opts.prefix == NULL) {

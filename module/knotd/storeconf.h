@@ -84,5 +84,11 @@ int acme_storeconf_check(knotd_conf_check_args_t *args);
 int acme_storeconf_open(knotd_mod_t *mod, acme_store_t **store, acme_storeconf_log_t **log,
                         char *desc, size_t desc_size);
 
+/*!
+ * Registers the `redis` counter (state changes, by kind); before the store
+ * is opened, since its threads count from the start.
+ */
+int acme_storeconf_stats_init(knotd_mod_t *mod);
+
 /*! Closes the store and stops its logging (the zone may be gone already). */
 void acme_storeconf_close(acme_store_t *store, acme_storeconf_log_t *log);

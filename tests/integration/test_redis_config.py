@@ -4,6 +4,7 @@ reads, TLS only where hiredis has it.  Real knotd, real redis-server."""
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -158,5 +159,41 @@ def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
         assert _update(k, owner, challenge_value("other")).rcode == 2  # SERVFAIL
         k.wait_log(r"AUTH failed: WRONGPASS", mark)
         assert k.query(owner, "TXT").rcode() == 2
+    finally:
+        r.kill()
+
+
+def test_redis_down_then_back_counted_and_logged(knotd_factory, module_so, tmp_path):
+    """knotd starts while Redis is down: the zone's own names answer, the
+    module's names SERVFAIL; the state change is logged and counted once
+    (zone-stats mod-acme.redis), and so is the recovery."""
+    r = RedisServer(tmp_path / "redis", "redis")
+    k = knotd_factory(**UPDATABLE, acme={"default": dict(
+        DEFAULT_ACME, database=None, **{"redis": r.address, "redis-timeout": 200})})
+    owner = f"{unique_label('down')}.{ALIAS_ZONE}"
+    try:
+        assert _update(k, owner, challenge_value(owner)).rcode == 2  # SERVFAIL
+        for _ in range(5):
+            assert k.query(owner, "TXT").rcode() == 2
+            assert txt_values(k.query(f"static.{ALIAS_ZONE}", "TXT")) == ["static value"]
+        k.wait_log(r"Redis (primary|read) 127\.0\.0\.1@\d+ unreachable")
+        stats = k.zone_stats(ALIAS_ZONE)
+        assert stats.get("redis[unreachable]", 0) >= 1, stats
+        assert stats.get("redis[unreachable]") == k.log().count("unreachable ("), stats
+        assert stats.get("redis[reachable]", 0) == 0, stats
+        # Each query's failure is not an error line of its own (debug only).
+        assert "error: " not in "".join(line for line in k.log().splitlines(True)
+                                        if "failed to read the store" in line)
+
+        r.start()
+        deadline = time.monotonic() + 20
+        while _update(k, owner, challenge_value(owner)).rcode != 0:
+            assert time.monotonic() < deadline, k.diagnostics()
+            time.sleep(0.2)
+        assert txt_values(k.query(owner, "TXT")) == [challenge_value(owner)]
+        k.wait_log(r"Redis (primary|read) 127\.0\.0\.1@\d+ reachable again")
+        stats = k.zone_stats(ALIAS_ZONE)
+        assert stats.get("redis[reachable]", 0) >= 1, stats
+        assert stats["redis[reachable]"] == k.log().count("reachable again"), stats
     finally:
         r.kill()

@@ -192,6 +192,7 @@ static int apply_once(redis_store_t *rs, redisContext *c, const args_t *a,
 		int ret = script_result(r, u);
 		if (ret == KNOT_EOK) {
 			atomic_fetch_add(&rs->wait_short, 1);
+			conn_event(&rs->shared, ACME_REDIS_EV_WAIT_SHORT);
 		}
 		snprintf(why, why_size, "%s; no answer from WAIT for %u replicas within %u ms (%s)",
 		         ret == KNOT_EOK ? "the primary took the update" : "the update was refused",
@@ -220,6 +221,7 @@ static int apply_once(redis_store_t *rs, redisContext *c, const args_t *a,
 		long long got = (w->type == REDIS_REPLY_INTEGER) ? w->integer : -1;
 		if (got < (long long)rs->replicas) {
 			atomic_fetch_add(&rs->wait_short, 1);
+			conn_event(&rs->shared, ACME_REDIS_EV_WAIT_SHORT);
 			snprintf(why, why_size, "the primary took the update but %lld of %u "
 			         "replicas confirmed it within %u ms%s%s", got < 0 ? 0 : got,
 			         rs->replicas, wait_ms, w->type == REDIS_REPLY_ERROR ? ": " : "",

@@ -87,6 +87,13 @@ void conn_log(conn_shared_t *shared, int priority, const char *fmt, ...)
 	shared->log(priority, msg, shared->log_ctx);
 }
 
+void conn_event(conn_shared_t *shared, acme_redis_event_t event)
+{
+	if (shared->event != NULL) {
+		shared->event(event, shared->log_ctx);
+	}
+}
+
 int conn_error(const redisContext *c)
 {
 	if (c == NULL) {
@@ -275,6 +282,7 @@ void conn_failed(conn_endpoint_t *ep, const char *why)
 	atomic_store(&ep->backoff_ms, next);
 	if (!atomic_exchange(&ep->is_down, true)) {
 		atomic_fetch_add(&ep->shared->down, 1);
+		conn_event(ep->shared, ACME_REDIS_EV_DOWN);
 		char addr[300];
 		pthread_mutex_lock(&ep->lock);
 		conn_addr_str(&ep->addr, addr, sizeof(addr));
@@ -290,6 +298,7 @@ void conn_ok(conn_endpoint_t *ep)
 	    atomic_exchange(&ep->is_down, false)) {
 		atomic_store(&ep->backoff_ms, BACKOFF_MIN_MS);
 		atomic_fetch_add(&ep->shared->up, 1);
+		conn_event(ep->shared, ACME_REDIS_EV_UP);
 		char addr[300];
 		pthread_mutex_lock(&ep->lock);
 		conn_addr_str(&ep->addr, addr, sizeof(addr));
@@ -326,6 +335,7 @@ static int endpoint_connect(conn_endpoint_t *ep, redisContext **out, uint64_t *e
 			conn_addr_str(&addr, to, sizeof(to));
 			if (ep->addr.host[0] != '\0') {
 				atomic_fetch_add(&shared->failovers, 1);
+				conn_event(shared, ACME_REDIS_EV_FAILOVER);
 				conn_log(shared, LOG_NOTICE, "Redis primary moved from %s to %s "
 				         "(Sentinel master %s)", from, to, shared->master);
 			}

@@ -45,6 +45,7 @@ typedef struct {
 	char *master;
 	void *tls;               /*!< redisSSLContext (NULL: plain TCP). */
 	acme_redis_log_cb log;
+	acme_redis_event_cb event;
 	void *log_ctx;
 	_Atomic uint64_t down;   /*!< Counters (acme_redis_counters_t). */
 	_Atomic uint64_t up;
@@ -97,6 +98,9 @@ uint64_t conn_mono_ms(void);
 
 void conn_log(conn_shared_t *shared, int priority, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*! Reports a state change to the opener (acme_redis_opts_t.event). */
+void conn_event(conn_shared_t *shared, acme_redis_event_t event);
 
 int conn_endpoint_init(conn_endpoint_t *ep, conn_shared_t *shared, const char *role,
                        const conn_addr_t *addr, bool sentinel);

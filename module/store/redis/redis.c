@@ -638,6 +638,7 @@ static int store_new(redis_store_t **out, const acme_redis_opts_t *opts)
 	rs->replicas = opts->replicas;
 	rs->shared.timeout_ms = opts->timeout_ms ? opts->timeout_ms : ACME_REDIS_TIMEOUT_DEFAULT;
 	rs->shared.log = opts->log;
+	rs->shared.event = opts->event;
 	rs->shared.log_ctx = opts->log_ctx;
 
 	int ret = KNOT_EOK;

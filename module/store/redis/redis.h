@@ -35,6 +35,18 @@
 /*! Severity of a backend log line (syslog levels). */
 typedef void (*acme_redis_log_cb)(int priority, const char *msg, void *ctx);
 
+/*! State changes counted by the backend (acme_redis_opts_t.event). */
+typedef enum {
+	ACME_REDIS_EV_DOWN = 0,   /*!< An endpoint became unreachable. */
+	ACME_REDIS_EV_UP,         /*!< It became reachable again. */
+	ACME_REDIS_EV_FAILOVER,   /*!< The Sentinels named another primary. */
+	ACME_REDIS_EV_WAIT_SHORT, /*!< Fewer replicas than asked confirmed an update. */
+	ACME_REDIS_EV_COUNT
+} acme_redis_event_t;
+
+/*! Called on each state change, from the thread that saw it (log_ctx). */
+typedef void (*acme_redis_event_cb)(acme_redis_event_t event, void *ctx);
+
 /*! Options of acme_redis_open(). */
 typedef struct {
 	const char *primary;     /*!< ADDR[@PORT] or UNIX socket path (required,
@@ -55,7 +67,8 @@ typedef struct {
 	unsigned timeout_ms;     /*!< Longest wait for Redis (0: default). */
 	bool no_filter;          /*!< Read every name from Redis (no subscription). */
 	acme_redis_log_cb log;   /*!< State changes and errors (may be NULL). */
-	void *log_ctx;
+	acme_redis_event_cb event; /*!< State changes, for counters (may be NULL). */
+	void *log_ctx;           /*!< Context of both callbacks. */
 } acme_redis_opts_t;
 
 /*! Counters of the backend (acme_redis_counters()). */
