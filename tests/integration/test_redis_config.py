@@ -197,3 +197,13 @@ def test_redis_down_then_back_counted_and_logged(knotd_factory, module_so, tmp_p
         assert stats["redis[reachable]"] == k.log().count("reachable again"), stats
     finally:
         r.kill()
+
+
+def test_lmdb_items_unused_with_redis(knotd_factory, module_so, redis_server):
+    """`database` (and map-size, database-mode) set beside `redis`: knotd
+    says they are unused and creates no LMDB database."""
+    k = knotd_factory(acme={"default": dict(DEFAULT_ACME, **{
+        "redis": redis_server.sock, "map-size": "16M"})})
+    assert "database, map-size and database-mode are unused with the Redis backend" \
+        in k.log(), k.diagnostics()
+    assert not os.path.exists(k.db_path()), "an LMDB database was created"
