@@ -134,9 +134,10 @@ def test_redis_selected_and_served(knotd_factory, module_so, redis_server):
 
 
 def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
-    """An ACL user and password read from a file; a wrong one fails the
+    """An ACL user and password read from a file, the user limited to the
+    prefix's keys and channel as README suggests; a wrong password fails the
     update with SERVFAIL and the log says why."""
-    r = RedisServer(tmp_path / "redis", "redis", extra=["user acme on >s3cret-pw ~* &* +@all"])
+    r = RedisServer(tmp_path / "redis", "redis", extra=["user acme on >s3cret-pw ~acme:* &acme:* +@all"])
     r.start()
     try:
         good = tmp_path / "good.pass"
