@@ -305,7 +305,7 @@ MUTANTS = [
       "\t\t\tif (old.expires > now) {\n\t\t\t\tres->deleted++;\n\t\t\t}\n\t\t\tret = value_remove(txn, store, &vkey, &old);",
       "\t\t\tres->deleted++;\n\t\t\tret = value_remove(txn, store, &vkey, &old);",
       "deleting an expired (not served) value counts as a deletion",
-      [UNIT_STORE_WRITE, IT + "test_tool.py::test_del_expired_value_is_missing"]),
+      [UNIT_STORE_WRITE]),
     M("write-no-reserve", WRITE,
       "\tif (avail >= reserve) {\n\t\treturn true;\n\t}\n\tMDB_txn *txn;",
       "\tif (avail >= 0) {\n\t\treturn true;\n\t}\n\tMDB_txn *txn;",

@@ -196,6 +196,28 @@ static void del_value(void **state)
 	seen_clear(&l);
 }
 
+/*!
+ * Deleting values that have expired (no longer served) removes them but
+ * counts no deletion: the tool says "no such value" for them, as it does
+ * for values never added.
+ */
+static void del_expired_not_counted(void **state)
+{
+	fixture_t *f = *state;
+	acme_result_t res;
+	acme_policy_t p10 = { .lifetime = 10 };
+	assert_int_equal(ADD_P(f->store, "a.example", "old", 60, &p10, T0, NULL), KNOT_EOK);
+	assert_int_equal(ADD_P(f->store, "b.example", "old", 60, &p10, T0, NULL), KNOT_EOK);
+	assert_int_equal(count_list(f->store, NULL, 0), 2);
+
+	assert_int_equal(DEL(f->store, "a.example", "old", T0 + 10 * SEC, &res), KNOT_EOK);
+	assert_int_equal(res.deleted, 0);
+	assert_int_equal(DEL_ALL(f->store, "b.example", T0 + 10 * SEC, &res), KNOT_EOK);
+	assert_int_equal(res.deleted, 0);
+	/* Gone all the same (a listing at time 0 shows expired values too). */
+	assert_int_equal(count_list(f->store, NULL, 0), 0);
+}
+
 static void del_all(void **state)
 {
 	fixture_t *f = *state;
@@ -416,6 +438,7 @@ int main(void)
 		T(add_refresh),
 		T(ops_in_one_update),
 		T(del_value),
+		T(del_expired_not_counted),
 		T(del_all),
 		T(rdata_too_large),
 		T(expiry_removed_on_apply),
