@@ -260,6 +260,25 @@ int redis_apply(acme_store_t *store, acme_update_t *u)
 		uint64_t now = conn_mono_ms();
 		unsigned left = now < deadline ? deadline - now : 1;
 		ret = apply_once(rs, conn.c, &a, u, left, why, sizeof(why));
+		/*
+		 * A primary stopped and resumed after a failover still takes
+		 * writes, and a replica the Sentinels have not moved yet confirms
+		 * them; the new primary never sees them.  So with Sentinels an
+		 * update is acknowledged only while they still name its server
+		 * (no retry: the update is on the old primary, gone with it).
+		 */
+		bool zombie = false;
+		if (ret == KNOT_EOK && rs->primary.sentinel && wrote(u)) {
+			zombie = conn_confirm_primary(&rs->primary, conn.epoch, why,
+			                              sizeof(why)) != KNOT_EOK;
+		}
+		if (zombie) {
+			memset(&u->result, 0, sizeof(u->result));
+			conn_put(&rs->primary, &conn, false);
+			conn_moved(&rs->primary);
+			ret = KNOT_ECONN;
+			break;
+		}
 		bool io = ret == KNOT_ECONN || ret == KNOT_ETIMEOUT;
 		bool moved = strncmp(why, "READONLY", 8) == 0;
 		conn_put(&rs->primary, &conn, !io && !moved);

@@ -251,6 +251,57 @@ static int sentinel_lookup(conn_shared_t *shared, conn_addr_t *out, char *why,
 	return KNOT_ECONN;
 }
 
+int conn_confirm_primary(conn_endpoint_t *ep, uint64_t epoch, char *why, size_t why_size)
+{
+	conn_shared_t *shared = ep->shared;
+	pthread_mutex_lock(&ep->lock);
+	conn_addr_t addr = ep->addr;
+	bool same = ep->epoch == epoch;
+	pthread_mutex_unlock(&ep->lock);
+	if (!same) {
+		snprintf(why, why_size, "the primary changed during the update");
+		return KNOT_ECONN;
+	}
+	unsigned each = shared->timeout_ms / (shared->sentinel_count + 1);
+	if (each < 20) {
+		each = 20;
+	}
+	size_t agree = 0;
+	for (size_t i = 0; i < shared->sentinel_count; i++) {
+		redisContext *c = connect_addr(shared, &shared->sentinels[i], each);
+		if (c == NULL || c->err != 0) {
+			redisFree(c);
+			continue;
+		}
+		redisReply *r = command_reply(c, REDIS_REPLY_ARRAY,
+		                              "SENTINEL get-master-addr-by-name %s",
+		                              shared->master);
+		bool named = r != NULL && r->elements == 2 &&
+		             r->element[0]->type == REDIS_REPLY_STRING &&
+		             r->element[1]->type == REDIS_REPLY_STRING;
+		bool other = named && (strlen(addr.host) != r->element[0]->len ||
+		                       memcmp(addr.host, r->element[0]->str, r->element[0]->len) != 0 ||
+		                       atoi(r->element[1]->str) != addr.port);
+		if (r != NULL) {
+			freeReplyObject(r);
+		}
+		redisFree(c);
+		if (other) {
+			char a[300];
+			conn_addr_str(&addr, a, sizeof(a));
+			snprintf(why, why_size, "the update went to %s, which a Sentinel no longer "
+			         "names as the primary (failover)", a);
+			return KNOT_ECONN;
+		}
+		agree += named;
+	}
+	if (agree == 0) {
+		snprintf(why, why_size, "no Sentinel confirmed the primary that took the update");
+		return KNOT_ECONN;
+	}
+	return KNOT_EOK;
+}
+
 int conn_endpoint_init(conn_endpoint_t *ep, conn_shared_t *shared, const char *role,
                        const conn_addr_t *addr, bool sentinel)
 {

@@ -133,5 +133,13 @@ void conn_ok(conn_endpoint_t *ep);
  */
 void conn_moved(conn_endpoint_t *ep);
 
+/*!
+ * Sentinel mode: whether the Sentinels still name the server a connection of
+ * epoch \a epoch went to.  Every Sentinel that answers must name it (one
+ * that led a failover knows first; the others learn it seconds later), and
+ * one at least must answer.  KNOT_EOK, or KNOT_ECONN with the reason in why.
+ */
+int conn_confirm_primary(conn_endpoint_t *ep, uint64_t epoch, char *why, size_t why_size);
+
 /*! libknot error code for a failed hiredis context. */
 int conn_error(const redisContext *c);
