@@ -493,3 +493,30 @@ def test_sentinel_failover_under_load(sentinel_cluster, zone, how):
         # The old primary holds every acknowledged value too, now a replica.
         keys = {k.decode() for k in old.cmd("KEYS", "acme:v:*")}
         assert len(keys) >= len(acked), (len(keys), len(acked))
+
+
+def test_sentinels_lost(sentinel_cluster):
+    """Every Sentinel killed (-9): no update can be confirmed on the primary
+    they named, so updates answer SERVFAIL (not silence) and the log says
+    why; answers go on from the replicas.  The Sentinels back, updates are
+    acknowledged again and answered by every node."""
+    c = sentinel_cluster
+    before = name(ONE, "sl")
+    for n in c.nodes:  # each node has a connection to the primary
+        assert add(n, ONE, before, challenge_value("sl before")) == dns.rcode.NOERROR
+    mark = c.nodes[1].log_mark()
+    for s in c.group.sentinels:
+        s.kill()
+    try:
+        owner = name(ONE, "sl-down")
+        assert_servfail_not_hang(lambda: add(c.nodes[1], ONE, owner, challenge_value("sl down")))
+        c.nodes[1].wait_log(r"no Sentinel confirmed the primary that took the update", mark)
+        assert_everywhere(c, before, [challenge_value("sl before")])
+        assert_zone_file_answers(c)
+    finally:
+        for s in c.group.sentinels:
+            s.start()
+    after = name(ONE, "sl-after")
+    eventually("updates acknowledged with the Sentinels back",
+               lambda: add(c.nodes[1], ONE, after, challenge_value("sl after")) == dns.rcode.NOERROR)
+    assert_everywhere(c, after, [challenge_value("sl after")])
