@@ -121,6 +121,10 @@ def challenge_value(seed) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+#: Starts of a knotd whose port another process took meanwhile (Knotd.start()).
+BIND_ATTEMPTS = 5
+
+
 def free_port() -> int:
     """A 127.0.0.1 port free for both UDP and TCP at the time of the call."""
     for _ in range(100):
@@ -431,15 +435,31 @@ class Knotd:
         wrapper: a command knotd runs under (valgrind, strace, ...)."""
         if self.running:
             raise KnotdError("knotd already running")
-        self.write_config()
-        self._stderr = open(self.stderr_file, "ab")
-        self.proc = subprocess.Popen(
-            [*wrapper, KNOTD, "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-            stdout=self._stderr, stderr=self._stderr, cwd=str(self.dir),
-            preexec_fn=set_pdeathsig)
-        if wait:
+        for attempt in range(BIND_ATTEMPTS):
+            mark = self.log_mark()
+            self.write_config()
+            self._stderr = open(self.stderr_file, "ab")
+            self.proc = subprocess.Popen(
+                [*wrapper, KNOTD, "-c", str(self.conf)], stdin=subprocess.DEVNULL,
+                stdout=self._stderr, stderr=self._stderr, cwd=str(self.dir),
+                preexec_fn=set_pdeathsig)
+            if not wait:
+                return self
             try:
                 self.wait_ready(timeout)
+                return self
+            except KnotdError:
+                self.stop()
+                # The port was free when chosen (or when knotd last had it),
+                # but any process on the machine may have been given it since
+                # as the local port of a connection: the same port again a
+                # little later (a restart keeps its port), then another one.
+                if attempt == BIND_ATTEMPTS - 1 or not re.search(
+                        r"cannot bind .*address already in use", self.log_since(mark)):
+                    raise
+                if attempt >= 2:
+                    self.port = free_port()
+                time.sleep(0.5)
             except BaseException:
                 self.stop()
                 raise

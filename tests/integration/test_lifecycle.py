@@ -4,6 +4,7 @@ refusals: test_dnssec.py)."""
 
 import os
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -14,8 +15,9 @@ import dns.rcode
 import pytest
 
 from acmetest import store
-from acmetest.knotd import (ALIAS_ZONE, DEFAULT_ACME, DELEG_ZONE, KNOT_ACME, KNOTD, PLAIN_ZONE,
-                            Zone, challenge_value, default_zones, normalize, txt_values)
+from acmetest.knotd import (ALIAS_ZONE, DEFAULT_ACME, DELEG_ZONE, HOST, KNOT_ACME, KNOTD,
+                            PLAIN_ZONE, Zone, challenge_value, default_zones, normalize,
+                            txt_values)
 
 LIVE = f"www.example.com.{ALIAS_ZONE}"
 
@@ -60,6 +62,29 @@ def test_harness_plain_knot_starts_answers_stops(knotd_factory):
     k.stop()  # idempotent
     with pytest.raises((OSError, dns.exception.DNSException)):
         k.query(f"static.{ALIAS_ZONE}", "TXT", timeout=0.5)
+
+
+def test_harness_restart_waits_for_its_port(knotd_factory):
+    """A knotd whose port another process holds when it starts (any local
+    connection may be given it as its own port) is started again: on the same
+    port once that is free."""
+    k = knotd_factory(load_module=False)
+    port = k.port
+    k.stop()
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind((HOST, port))
+    holder.listen()
+    release = threading.Timer(0.3, holder.close)
+    release.start()
+    try:
+        mark = k.log_mark()
+        k.start()
+    finally:
+        release.cancel()
+        holder.close()
+    assert k.port == port
+    assert "address already in use" in k.log_since(mark)
+    assert txt_values(k.query(f"static.{ALIAS_ZONE}", "TXT", tcp=True)) == ["static value"]
 
 
 def test_harness_failed_start_leaves_no_process(knotd_factory):
