@@ -40,6 +40,11 @@ args = parser.parse_args()
 passed = failed = skipped = 0
 for log in [] if args.none else sorted(glob.glob(os.path.join(ROOT, "tests/unit/*.log"))):
     text = open(log, errors="replace").read()
+    trs = log[:-len(".log")] + ".trs"
+    if os.path.exists(trs) and ":test-result: SKIP" in open(trs).read():
+        print(f"{os.path.basename(log)}: skipped ({text.strip().splitlines()[0]})")
+        skipped += 1
+        continue
     p = re.findall(r"\[  PASSED  \] (\d+) test", text)
     f = re.findall(r"\[  FAILED  \] (\d+) test", text)
     if not p and not f:
@@ -49,7 +54,8 @@ for log in [] if args.none else sorted(glob.glob(os.path.join(ROOT, "tests/unit/
     passed += sum(map(int, p))
     failed += sum(map(int, f))
 
-for stage in () if args.none else ("integration", "integration-redis", "e2e", "hardening"):
+STAGES = ("integration", "integration-redis", "integration-valkey", "e2e", "hardening")
+for stage in () if args.none else STAGES:
     junit = os.path.join(ROOT, "tests", stage, "junit.xml")
     if stage == "hardening" and args.hardening < 0:
         continue

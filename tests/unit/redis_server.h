@@ -12,6 +12,10 @@
  * \brief A real redis-server for the unit tests: started on a UNIX socket in
  *        a temporary directory, optionally as a replica of another, and
  *        always stopped (SIGTERM, also when the test process dies).
+ *
+ * REDIS_SERVER / REDIS_SENTINEL name the programs (valkey-server and
+ * valkey-sentinel for Valkey, as in tests/acmetest/redis.py); redis-server
+ * and redis-sentinel otherwise.
  */
 
 #pragma once
@@ -75,6 +79,16 @@ static inline redisReply *test_redis_cmd(const test_redis_t *r, const char *fmt,
 	return reply;
 }
 
+/*! The server program (\a sentinel: the Sentinel program), see above. */
+static inline const char *test_redis_program(bool sentinel)
+{
+	const char *given = getenv(sentinel ? "REDIS_SENTINEL" : "REDIS_SERVER");
+	if (given != NULL && given[0] != '\0') {
+		return given;
+	}
+	return sentinel ? "redis-sentinel" : "redis-server";
+}
+
 /*! How to start a server. */
 typedef enum {
 	TEST_REDIS_PLAIN = 0,
@@ -115,10 +129,11 @@ static inline bool test_redis_start_mode(test_redis_t *r, int primary_port,
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
 		if (mode == TEST_REDIS_SENTINEL) {
-			execlp("redis-sentinel", "redis-sentinel", conf, (char *)NULL);
+			const char *prog = test_redis_program(true);
+			execlp(prog, prog, conf, (char *)NULL);
 			_exit(127);
 		}
-		const char *argv[32] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
+		const char *argv[32] = { test_redis_program(false), "--port", port, "--bind", "127.0.0.1",
 		                         "--unixsocket", r->sock, "--dir", r->dir, "--save", "",
 		                         "--daemonize", "no" };
 		int n = 13;
@@ -137,7 +152,7 @@ static inline bool test_redis_start_mode(test_redis_t *r, int primary_port,
 			argv[n++] = replica;
 		}
 		argv[n] = NULL;
-		execvp("redis-server", (char **)argv);
+		execvp(argv[0], (char **)argv);
 		_exit(127);
 	}
 	for (int i = 0; i < 400; i++) {
