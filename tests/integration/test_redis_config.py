@@ -10,7 +10,7 @@ import pytest
 
 from acmetest.ddns import add, ddns_conf, make_update, send_wire, unique_label
 from acmetest.knotd import ALIAS_ZONE, DEFAULT_ACME, Zone, challenge_value, txt_values
-from acmetest.redis import RedisServer
+from acmetest.redis import REDIS_SENTINEL, REDIS_SERVER, RedisServer
 
 
 def _tls_built() -> bool:
@@ -112,6 +112,29 @@ UPDATABLE = dict(zones=[Zone(ALIAS_ZONE, options={"acl": "upd"})],
 def _update(k, owner, value):
     req = make_update(ALIAS_ZONE, updates=[add(owner, value)])
     return send_wire(req.wire, k.port)
+
+
+def test_servers_are_the_programs_asked(tmp_path):
+    """The tests' servers are the programs asked for (REDIS_SERVER and
+    REDIS_SENTINEL; tests/run integration-valkey asks for valkey-server and
+    valkey-sentinel): Valkey's INFO has valkey_version, Redis's has not, so a
+    Valkey run that fell back to Redis (or the reverse) fails here."""
+    want_valkey = "valkey" in os.path.basename(REDIS_SERVER)
+    primary = RedisServer(tmp_path / "primary", "primary")
+    primary.start()
+    try:
+        sentinel = RedisServer(tmp_path / "sentinel", "sentinel", sentinel_of=primary.addr)
+        sentinel.start()
+        try:
+            for server, prog in ((primary, REDIS_SERVER), (sentinel, REDIS_SENTINEL)):
+                fields = server.info("server")
+                assert ("valkey_version" in fields) == want_valkey, (prog, fields)
+                assert ("valkey" in os.path.basename(prog)) == want_valkey, prog
+            assert sentinel.info("server").get("redis_mode") == "sentinel"
+        finally:
+            sentinel.kill()
+    finally:
+        primary.kill()
 
 
 def test_redis_selected_and_served(knotd_factory, module_so, redis_server):

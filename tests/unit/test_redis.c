@@ -186,6 +186,23 @@ static int read_name(acme_store_t *s, const char *name, uint64_t now, seen_t *se
 	return acme_store_read(s, 0, &key, now, seen ? seen_cb : NULL, seen, below);
 }
 
+/*!
+ * The server is the program asked for (REDIS_SERVER, redis_server.h):
+ * Valkey's INFO has valkey_version, Redis's has not, so a Valkey run
+ * (tests/unit/redis-on-valkey.sh) that fell back to Redis fails here.
+ */
+static void test_server_is_the_program_asked(void **state)
+{
+	fixture_t *f = *state;
+	bool want_valkey = strstr(test_redis_program(false), "valkey") != NULL;
+	redisReply *r = test_redis_cmd(&f->server, "INFO server");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	bool valkey = strstr(r->str, "valkey_version:") != NULL;
+	freeReplyObject(r);
+	assert_int_equal(valkey, want_valkey);
+}
+
 static void test_add_read(void **state)
 {
 	fixture_t *f = *state;
@@ -697,6 +714,7 @@ static void test_open_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_server_is_the_program_asked),
 		T(test_add_read),
 		T(test_refresh_and_expiry),
 		T(test_max_records_drops_oldest),
