@@ -605,7 +605,10 @@ class Knotd:
                 s.send(wire)
                 while True:
                     resp = s.recv(65535)
-                    if len(resp) >= 2 and resp[:2] == wire[:2]:
+                    # QR set: not our own query come back, which happens when
+                    # the kernel gave this socket knotd's port while knotd is
+                    # not listening yet (wait_ready then retries on the timeout).
+                    if len(resp) >= 3 and resp[:2] == wire[:2] and resp[2] & 0x80:
                         break
         msg = dns.message.from_wire(resp, raise_on_truncation=False)
         if not q.is_response(msg):
