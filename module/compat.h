@@ -48,11 +48,12 @@
  *    octets, whichever is more (RFC 8945 5.2.2.1), and refuses a MAC of any
  *    other length as malformed (KNOT_EMALF: FORMERR).  knotd signs its reply
  *    into the query's MAC field, algorithm-sized, so an accepted truncated
- *    MAC makes knot_tsig_sign() write past it: knotd 3.5.7/3.5.8's native
- *    DDNS dies of it (RELIABILITY.md, "Knot 3.5: truncated TSIG MACs").  The
- *    module hands knotd a copy of the MAC with room for a whole digest
- *    (knotd/auth.c), never signs the FORMERR (3.5.8 stopped doing so; 3.5.7
- *    signed it), and its replay cache takes a truncated MAC for the same
+ *    MAC makes knot_tsig_sign() write past it: knotd 3.5.8's native DDNS
+ *    dies of it (3.5.7, where truncation came in by the changelog, was not
+ *    run here; RELIABILITY.md, "Knot 3.5: truncated TSIG MACs").  The module hands knotd a copy of the
+ *    MAC with room for a whole digest (knotd/auth.c), never signs the
+ *    FORMERR (3.5.8 stopped doing so; 3.5.7 signed it, by 3.5.8's
+ *    changelog), and its replay cache takes a truncated MAC for the same
  *    message (dns/replay.c): ACME_KNOT_TSIG_TRUNCATION for the tests.
  */
 
