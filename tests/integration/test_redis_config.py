@@ -224,6 +224,31 @@ def test_redis_down_then_back_counted_and_logged(knotd_factory, module_so, tmp_p
         r.kill()
 
 
+def test_acknowledged_update_read_at_once_after_outage(knotd_factory, module_so, tmp_path):
+    """Redis comes back while this node's reads wait out a long backoff (many
+    failed reads during the outage): the first update acknowledged after it
+    makes the node's reads retry at once, so the value it acknowledged is
+    answered by the very next query, not SERVFAIL until the backoff ends."""
+    r = RedisServer(tmp_path / "redis", "redis")
+    k = knotd_factory(**UPDATABLE, acme={"default": dict(
+        DEFAULT_ACME, database=None, **{"redis": r.address, "redis-timeout": 200})})
+    owner = f"{unique_label('back')}.{ALIAS_ZONE}"
+    try:
+        # Reads fail for a while: their backoff doubles up to seconds.
+        until = time.monotonic() + 2
+        while time.monotonic() < until:
+            assert k.query(owner, "TXT").rcode() == 2
+            time.sleep(0.05)
+        r.start()
+        deadline = time.monotonic() + 20
+        while _update(k, owner, challenge_value(owner)).rcode != 0:
+            assert time.monotonic() < deadline, k.diagnostics()
+            time.sleep(0.05)
+        assert txt_values(k.query(owner, "TXT")) == [challenge_value(owner)], k.diagnostics()
+    finally:
+        r.kill()
+
+
 def test_lmdb_items_unused_with_redis(knotd_factory, module_so, redis_server):
     """`database` (and map-size, database-mode) set beside `redis`: knotd
     says they are unused and creates no LMDB database."""

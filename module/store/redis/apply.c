@@ -287,6 +287,8 @@ int redis_apply(acme_store_t *store, acme_update_t *u)
 		}
 		if (!io && !moved) {
 			conn_ok(&rs->primary);
+			/* Acknowledged: this node's reads must not wait out their backoff. */
+			conn_retry_now(&rs->read);
 			break;
 		}
 		/* A reused connection may have died idle: one more try on a new one. */

@@ -358,6 +358,13 @@ void conn_ok(conn_endpoint_t *ep)
 	}
 }
 
+void conn_retry_now(conn_endpoint_t *ep)
+{
+	if (atomic_load_explicit(&ep->is_down, memory_order_relaxed)) {
+		atomic_store(&ep->retry_at, 0);
+	}
+}
+
 void conn_moved(conn_endpoint_t *ep)
 {
 	pthread_mutex_lock(&ep->lock);

@@ -128,6 +128,13 @@ void conn_failed(conn_endpoint_t *ep, const char *why);
 void conn_ok(conn_endpoint_t *ep);
 
 /*!
+ * Ends the endpoint's wait for its next attempt, if it is down: Redis was
+ * just reached another way (an update went through), so the next command
+ * tries at once instead of answering SERVFAIL until its backoff runs out.
+ */
+void conn_retry_now(conn_endpoint_t *ep);
+
+/*!
  * The primary answered that it is not one (READONLY after a failover): ask
  * the Sentinels again before the next attempt.
  */
