@@ -532,7 +532,7 @@ MUTANTS = [
       [IT + "test_tool.py::test_ttl_capped_by_time_left"]),
 ]
 
-#: A few mutants killed fast by unit tests, one per part: the CI sample
+#: A few mutants killed fast by unit tests, one per part: the sample
 #: (`make mutate MUTATE_ARGS='--sample --no-baseline'`).
 SAMPLE = ["value-strict-length", "replay-seen-ignored", "ddns-prereq-nxrrset-inverted",
           "acl-first-rr-only", "commit-group-failed-kept", "lmdb-robust-nosync"]
