@@ -679,8 +679,9 @@ static void test_sentinel_failover_under_load(void **state)
 	/* Answers never stopped. */
 	assert_true(rd.reads > 0);
 	if (rd.failures != 0) {
-		print_error("%d of %d reads failed, last %d (%s)\nlog: %s\n", rd.failures, rd.reads,
-		            rd.last, knot_strerror(rd.last), f->logged);
+		print_error("%d of %d reads failed, last %d (%s), filter misses %llu\nlog: %s\n",
+		            rd.failures, rd.reads, rd.last, knot_strerror(rd.last),
+		            (unsigned long long)c.filter_misses, f->logged);
 	}
 	assert_int_equal(rd.failures, 0);
 
