@@ -31,7 +31,6 @@ acmetest.knotd provides the Knotd class.
 """
 
 import os
-import shutil
 import ssl
 import subprocess
 import tempfile
@@ -42,7 +41,8 @@ from typing import Dict, List, Optional
 
 from acmetest.dnssec import SIGNED_MODULES, SIGNER_CONF, dnskey, ds
 from acmetest.knotd import (ALIAS_ZONE, DELEG_ZONE, HOST, Knotd, Proc, ProcessError, Zone,
-                            file_tail, free_port, set_pdeathsig, wait_until, which)
+                            file_tail, free_port, remove_dir, set_pdeathsig, stop_each,
+                            wait_until, which)
 from acmetest.unbound import Unbound
 
 #: Debian 12 packages each external program comes from (scripts/deps installs them).
@@ -276,17 +276,11 @@ class AcmeEnv:
         self.unbound.flush()
 
     def stop(self):
-        for part in (self.pebble, self.unbound, self.acme, self.main):
-            if part is not None:
-                try:
-                    part.stop()
-                except Exception:  # keep stopping the others
-                    pass
+        stop_each((self.pebble, self.unbound, self.acme, self.main))
 
     def cleanup(self):
         self.stop()
-        if not os.environ.get("KNOT_ACME_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        remove_dir(self.dir)
 
     def diagnostics(self) -> str:
         parts = [self.acme.diagnostics(), self.main.diagnostics()]

@@ -18,8 +18,6 @@ e2e suite and bench.
 Everything is stopped by Cluster.stop()/cleanup(), whatever happened.
 """
 
-import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -32,7 +30,7 @@ import dns.update
 
 from acmetest import acme
 from acmetest.ddns import DdnsKnotd, TsigKey, ddns_conf
-from acmetest.knotd import HOST, Knotd, Zone
+from acmetest.knotd import HOST, Knotd, Zone, remove_dir, stop_each
 from acmetest.redis import MASTER, RedisGroup
 from acmetest.unbound import Unbound
 
@@ -117,14 +115,9 @@ class Cluster:
         self.group.stop()
 
     def cleanup(self):
-        for n in self.nodes:
-            try:
-                n.cleanup()
-            except Exception:
-                pass
+        stop_each(self.nodes, "cleanup")
         self.group.cleanup()
-        if not os.environ.get("KNOT_ACME_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        remove_dir(self.dir)
 
     def __enter__(self):
         return self.start()
@@ -232,18 +225,12 @@ class ClusterAcmeEnv(acme.AcmeEnv):
         return self
 
     def stop(self):
-        for part in (self.pebble, self.unbound, self.cluster, self.main):
-            if part is not None:
-                try:
-                    part.stop()
-                except Exception:  # keep stopping the others
-                    pass
+        stop_each((self.pebble, self.unbound, self.cluster, self.main))
 
     def cleanup(self):
         self.stop()
         self.cluster.cleanup()
-        if not os.environ.get("KNOT_ACME_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        remove_dir(self.dir)
 
     def diagnostics(self) -> str:
         parts = [self.cluster.diagnostics(), self.main.diagnostics()]

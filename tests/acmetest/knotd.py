@@ -300,6 +300,23 @@ def wait_until(what: str, proc: Proc, probe, timeout: float = 20.0, interval: fl
 _INSTANCES = weakref.WeakSet()
 
 
+def remove_dir(path) -> None:
+    """Removes a test's directory, unless KNOT_ACME_KEEP asks to keep it."""
+    if not os.environ.get("KNOT_ACME_KEEP"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def stop_each(parts, how: str = "stop") -> None:
+    """Calls part.HOW() on each part that is there; one failing does not keep
+    the others running."""
+    for part in parts:
+        if part is not None:
+            try:
+                getattr(part, how)()
+            except Exception:  # keep stopping the others
+                pass
+
+
 @atexit.register
 def stop_all():
     """Stops every knotd this process started."""
@@ -520,8 +537,7 @@ class Knotd:
     def cleanup(self):
         """Stops knotd and removes the directory (kept if KNOT_ACME_KEEP is set)."""
         self.stop()
-        if not os.environ.get("KNOT_ACME_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        remove_dir(self.dir)
 
     def __enter__(self):
         if not self.running:

@@ -21,7 +21,6 @@ module may use either the port or the socket.
 
 import atexit
 import os
-import shutil
 import signal
 import socket
 import tempfile
@@ -30,7 +29,8 @@ import weakref
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from acmetest.knotd import HOST, Proc, ProcessError, file_tail, free_port, wait_until, which
+from acmetest.knotd import (HOST, Proc, ProcessError, file_tail, free_port, remove_dir, stop_each,
+                            wait_until, which)
 
 #: Sentinel master name of RedisGroup.
 MASTER = "acme"
@@ -413,16 +413,11 @@ class RedisGroup:
     def stop(self):
         """Kills every server (-9: the tests keep nothing, and a primary's
         shutdown would wait for its replicas)."""
-        for r in (*self.sentinels, *self.replicas, self.primary):
-            try:
-                r.kill()
-            except Exception:  # keep stopping the others
-                pass
+        stop_each((*self.sentinels, *self.replicas, self.primary), "kill")
 
     def cleanup(self):
         self.stop()
-        if not os.environ.get("KNOT_ACME_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        remove_dir(self.dir)
 
     def __enter__(self):
         return self.start()

@@ -13,7 +13,6 @@ are skipped on Redis with it.
 import atexit
 import hashlib
 import os
-import shutil
 import tempfile
 from typing import Optional
 
@@ -39,14 +38,15 @@ def shared_redis():
     """The session's redis-server (started on first use, killed at exit)."""
     global _server
     if _server is None:
-        from acmetest.redis import RedisServer  # acmetest.redis imports acmetest.knotd
+        # Imported here: acmetest.knotd (and through it acmetest.redis) imports this module.
+        from acmetest.knotd import remove_dir
+        from acmetest.redis import RedisServer
         workdir = tempfile.mkdtemp(prefix="knot-acme-store-")
         server = RedisServer(workdir, "redis (session)")
 
         def stop():
             server.kill()
-            if not os.environ.get("KNOT_ACME_KEEP"):
-                shutil.rmtree(workdir, ignore_errors=True)
+            remove_dir(workdir)
         atexit.register(stop)
         server.start()
         _server = server
