@@ -215,39 +215,48 @@ static bool authenticate(conn_shared_t *shared, redisContext *c, char *why, size
 	return ok;
 }
 
+/*! Time for one Sentinel: the whole timeout shared by all, 20 ms at least. */
+static unsigned sentinel_timeout(const conn_shared_t *shared)
+{
+	unsigned each = shared->timeout_ms / (shared->sentinel_count + 1);
+	return each < 20 ? 20 : each;
+}
+
+/*! Asks Sentinel \a i for the primary's address; false if it named none. */
+static bool sentinel_names(conn_shared_t *shared, size_t i, conn_addr_t *out)
+{
+	redisContext *c = connect_addr(shared, &shared->sentinels[i], sentinel_timeout(shared));
+	if (c == NULL || c->err != 0) {
+		redisFree(c);
+		return false;
+	}
+	redisReply *r = command_reply(c, REDIS_REPLY_ARRAY, "SENTINEL get-master-addr-by-name %s",
+	                              shared->master);
+	bool named = r != NULL && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+	             r->element[1]->type == REDIS_REPLY_STRING &&
+	             r->element[0]->len < sizeof(out->host);
+	if (named) {
+		memset(out, 0, sizeof(*out));
+		memcpy(out->host, r->element[0]->str, r->element[0]->len);
+		out->port = atoi(r->element[1]->str);
+	}
+	if (r != NULL) {
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return named;
+}
+
 /*! Asks each Sentinel in turn for the primary's address. */
 static int sentinel_lookup(conn_shared_t *shared, conn_addr_t *out, char *why,
                            size_t why_size)
 {
-	unsigned each = shared->timeout_ms / (shared->sentinel_count + 1);
-	if (each < 20) {
-		each = 20;
-	}
-	snprintf(why, why_size, "no Sentinel answered");
 	for (size_t i = 0; i < shared->sentinel_count; i++) {
-		redisContext *c = connect_addr(shared, &shared->sentinels[i], each);
-		if (c == NULL || c->err != 0) {
-			redisFree(c);
-			continue;
-		}
-		redisReply *r = command_reply(c, REDIS_REPLY_ARRAY,
-		                              "SENTINEL get-master-addr-by-name %s",
-		                              shared->master);
-		if (r != NULL && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-		    r->element[1]->type == REDIS_REPLY_STRING &&
-		    r->element[0]->len < sizeof(out->host)) {
-			memset(out, 0, sizeof(*out));
-			memcpy(out->host, r->element[0]->str, r->element[0]->len);
-			out->port = atoi(r->element[1]->str);
-			freeReplyObject(r);
-			redisFree(c);
+		if (sentinel_names(shared, i, out)) {
 			return KNOT_EOK;
 		}
-		if (r != NULL) {
-			freeReplyObject(r);
-		}
-		redisFree(c);
 	}
+	snprintf(why, why_size, "no Sentinel answered");
 	return KNOT_ECONN;
 }
 
@@ -262,38 +271,20 @@ int conn_confirm_primary(conn_endpoint_t *ep, uint64_t epoch, char *why, size_t 
 		snprintf(why, why_size, "the primary changed during the update");
 		return KNOT_ECONN;
 	}
-	unsigned each = shared->timeout_ms / (shared->sentinel_count + 1);
-	if (each < 20) {
-		each = 20;
-	}
 	size_t agree = 0;
 	for (size_t i = 0; i < shared->sentinel_count; i++) {
-		redisContext *c = connect_addr(shared, &shared->sentinels[i], each);
-		if (c == NULL || c->err != 0) {
-			redisFree(c);
+		conn_addr_t named;
+		if (!sentinel_names(shared, i, &named)) {
 			continue;
 		}
-		redisReply *r = command_reply(c, REDIS_REPLY_ARRAY,
-		                              "SENTINEL get-master-addr-by-name %s",
-		                              shared->master);
-		bool named = r != NULL && r->elements == 2 &&
-		             r->element[0]->type == REDIS_REPLY_STRING &&
-		             r->element[1]->type == REDIS_REPLY_STRING;
-		bool other = named && (strlen(addr.host) != r->element[0]->len ||
-		                       memcmp(addr.host, r->element[0]->str, r->element[0]->len) != 0 ||
-		                       atoi(r->element[1]->str) != addr.port);
-		if (r != NULL) {
-			freeReplyObject(r);
-		}
-		redisFree(c);
-		if (other) {
+		if (strcmp(named.host, addr.host) != 0 || named.port != addr.port) {
 			char a[300];
 			conn_addr_str(&addr, a, sizeof(a));
 			snprintf(why, why_size, "the update went to %s, which a Sentinel no longer "
 			         "names as the primary (failover)", a);
 			return KNOT_ECONN;
 		}
-		agree += named;
+		agree++;
 	}
 	if (agree == 0) {
 		snprintf(why, why_size, "no Sentinel confirmed the primary that took the update");
