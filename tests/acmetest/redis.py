@@ -190,7 +190,10 @@ class RedisServer:
                       # Replication is quick to notice a stopped peer.
                       "repl-timeout 5", "repl-ping-replica-period 1",
                       # A (re)joining replica syncs at once, not after 5 s.
-                      "repl-diskless-sync-delay 0"]
+                      "repl-diskless-sync-delay 0",
+                      # A full resync (a replica moved to a new primary) keeps
+                      # answering the old data instead of an emptied one.
+                      "repl-diskless-load swapdb"]
             if replica_of is not None:
                 lines.append(f"replicaof {replica_of[0]} {replica_of[1]}")
         lines += list(extra)

@@ -159,9 +159,10 @@ def test_redis_selected_and_served(knotd_factory, module_so, redis_server):
 
 def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
     """An ACL user and password read from a file, the user limited to the
-    prefix's keys and channel as README suggests; a wrong password fails the
-    update with SERVFAIL and the log says why."""
-    r = RedisServer(tmp_path / "redis", "redis", extra=["user acme on >s3cret-pw ~acme:* &acme:* +@all"])
+    prefix's keys and channels as README suggests (the value cache's too); a
+    wrong password fails the update with SERVFAIL and the log says why."""
+    r = RedisServer(tmp_path / "redis", "redis", extra=[
+        "user acme on >s3cret-pw ~acme:* &acme:* &__redis__:invalidate +@all"])
     r.start()
     try:
         good = tmp_path / "good.pass"
@@ -177,6 +178,7 @@ def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
         value = challenge_value(owner)
         assert _update(k, owner, value).rcode == 0
         assert txt_values(k.query(owner, "TXT")) == [value]
+        assert "value cache off" not in k.log()
 
         k.acme["default"]["redis-password-file"] = str(bad)
         mark = k.log_mark()
@@ -184,6 +186,29 @@ def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
         assert _update(k, owner, challenge_value("other")).rcode == 2  # SERVFAIL
         k.wait_log(r"AUTH failed: WRONGPASS", mark)
         assert k.query(owner, "TXT").rcode() == 2
+    finally:
+        r.kill()
+
+
+def test_redis_acl_without_the_cache_channel(knotd_factory, module_so, tmp_path):
+    """A user that may not subscribe to __redis__:invalidate: the value cache
+    stays off and the log says why; answers are read from Redis and right."""
+    r = RedisServer(tmp_path / "redis", "redis", extra=[
+        "user acme on >s3cret-pw ~acme:* &acme:* +@all"])
+    r.start()
+    try:
+        good = tmp_path / "good.pass"
+        good.write_text("acme s3cret-pw\n")
+        good.chmod(0o600)
+        k = knotd_factory(**UPDATABLE, acme={
+            "default": dict(DEFAULT_ACME, database=None,
+                            **{"redis": r.address, "redis-password-file": str(good)})})
+        k.wait_log(r"value cache off.*NOPERM")
+        owner = f"{unique_label('acl')}.{ALIAS_ZONE}"
+        values = [challenge_value(owner + str(i)) for i in range(3)]
+        for i, value in enumerate(values):
+            assert _update(k, owner, value).rcode == 0
+            assert sorted(txt_values(k.query(owner, "TXT"))) == sorted(values[:i + 1])
     finally:
         r.kill()
 

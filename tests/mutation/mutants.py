@@ -50,6 +50,7 @@ PURGE = "module/store/lmdb/purge.c"
 LMDB = "module/store/lmdb/lmdb.c"
 REDIS = "module/store/redis/redis.c"
 REDIS_LUA = "module/store/redis/apply.lua"
+REDIS_CACHE = "module/store/redis/cache.c"
 
 UNIT_VALUE = "tests/unit/test_value"
 UNIT_REPLAY = "tests/unit/test_replay"
@@ -403,6 +404,21 @@ MUTANTS = [
       "\t\t    !value_parse(v->str, v->len, rec) || rec[0] <= now) {",
       "\t\t    !value_parse(v->str, v->len, rec)) {",
       "Redis reads serve values whose expiry has passed",
+      [UNIT_REDIS]),
+    M("redis-cache-ignores-changes", REDIS_CACHE,
+      "\tdrop(c, (const uint8_t *)k->str + rs->prefix_len + 2, k->len - rs->prefix_len - 2);",
+      "\t(void)drop;",
+      "the Redis value cache keeps a name's values after the read server named it changed",
+      [UNIT_REDIS]),
+    M("redis-cache-expired-served", REDIS_CACHE,
+      "\t\tif (v.expires <= now) {",
+      "\t\tif (v.expires < 1) {",
+      "the Redis value cache answers values whose expiry has passed",
+      [UNIT_REDIS]),
+    M("redis-cache-flush-kept", REDIS_CACHE,
+      "\t\tdrop_all(c); /* A flush, or a full resync of the replica. */",
+      "\t\t; /* A flush, or a full resync of the replica. */",
+      "the Redis value cache survives a flush or a replica's full resync",
       [UNIT_REDIS]),
     M("redis-lua-trim-newest", REDIS_LUA,
       "return x[2] < y[2] end)",

@@ -46,11 +46,11 @@ static inline int test_tmpdir(char dir[64], char path[128], const char *what)
 	return 0;
 }
 
-/*! Domain name from text, in one of a few rotating buffers. */
+/*! Domain name from text, in one of a few rotating buffers of the calling thread. */
 static inline const knot_dname_t *dn(const char *str)
 {
-	static knot_dname_storage_t pool[16];
-	static unsigned next;
+	static _Thread_local knot_dname_storage_t pool[16];
+	static _Thread_local unsigned next;
 	knot_dname_t *name = knot_dname_from_str(pool[next++ % 16], str, KNOT_DNAME_MAXLEN);
 	assert_non_null(name);
 	return name;

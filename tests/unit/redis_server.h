@@ -151,6 +151,9 @@ static inline bool test_redis_start_mode(test_redis_t *r, int primary_port,
 			argv[n++] = "127.0.0.1";
 			argv[n++] = replica;
 		}
+		/* A full resync (after a failover) keeps answering the old data. */
+		argv[n++] = "--repl-diskless-load";
+		argv[n++] = "swapdb";
 		argv[n] = NULL;
 		execvp(argv[0], (char **)argv);
 		_exit(127);

@@ -44,20 +44,24 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*!
+ * Domain name from text, in rotating buffers of the calling thread (the
+ * failover test reads and writes from two threads).
+ */
 static const knot_dname_t *dn(const char *str)
 {
-	static knot_dname_storage_t pool[16];
-	static unsigned next;
+	static _Thread_local knot_dname_storage_t pool[16];
+	static _Thread_local unsigned next;
 	knot_dname_t *name = knot_dname_from_str(pool[next++ % 16], str, KNOT_DNAME_MAXLEN);
 	assert_non_null(name);
 	return name;
 }
 
-/*! TXT rdata of one string, in rotating buffers. */
+/*! TXT rdata of one string, in rotating buffers of the calling thread. */
 static acme_rdata_t txt(const char *s)
 {
-	static uint8_t pool[16][256];
-	static unsigned next;
+	static _Thread_local uint8_t pool[16][256];
+	static _Thread_local unsigned next;
 	uint8_t *b = pool[next++ % 16];
 	b[0] = strlen(s);
 	memcpy(b + 1, s, b[0]);
@@ -233,6 +237,12 @@ static void test_refresh_and_expiry(void **state)
 	/* Live until its expiry, gone at it. */
 	assert_int_equal(read_name(f->store, "a.auth.example.", f->t + 69 * SEC, NULL, NULL), 1);
 	assert_int_equal(read_name(f->store, "a.auth.example.", f->t + 70 * SEC, NULL, NULL), 0);
+	/* The same read from Redis, not from the value cache. */
+	acme_store_t *uncached;
+	assert_int_equal(open_store(f, &uncached, f->server.sock, NULL, 0, 2000, true), KNOT_EOK);
+	assert_int_equal(read_name(uncached, "a.auth.example.", f->t + 69 * SEC, NULL, NULL), 1);
+	assert_int_equal(read_name(uncached, "a.auth.example.", f->t + 70 * SEC, NULL, NULL), 0);
+	acme_store_close(uncached);
 	/* The key itself expires then too. */
 	redisReply *r = test_redis_cmd(&f->server, "PEXPIRETIME %b", "t:v:\x07""example\x04""auth\x01""a", 19);
 	assert_non_null(r);
@@ -421,6 +431,123 @@ static void test_filter_follows_other_writers(void **state)
 		assert_true(below);
 	}
 	acme_store_close(node2);
+}
+
+/*! One read of \a name as "OWNER=TEXT,..." in \a got; whether the value cache answered it. */
+static bool read_text(acme_store_t *s, const char *name, char *got, size_t size, bool *below)
+{
+	acme_redis_counters_t before, after;
+	acme_redis_counters(s, &before);
+	seen_t seen = { .base = 0 };
+	read_name(s, name, now_ms(), &seen, below);
+	acme_redis_counters(s, &after);
+	got[0] = '\0';
+	for (char *tok = strtok(seen.out, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		size_t len = strlen(got);
+		snprintf(got + len, size - len, "%s%.*s", len ? "," : "",
+		         (int)strcspn(tok, "/"), tok); /* Without the ttl and expiry. */
+	}
+	return after.cache_hits > before.cache_hits;
+}
+
+/*! A read of \a name right away sees \a want (from wherever it is answered). */
+static void assert_reads(acme_store_t *s, const char *name, const char *want, bool below_want)
+{
+	char got[1024];
+	bool below = !below_want;
+	read_text(s, name, got, sizeof(got), &below);
+	assert_string_equal(got, want);
+	assert_int_equal(below, below_want);
+}
+
+/*! Soon (bounded) the value cache answers \a name, and answers \a want. */
+static void assert_cached(acme_store_t *s, const char *name, const char *want, bool below_want)
+{
+	for (int i = 0; i < 500; i++) {
+		char got[1024];
+		bool below = !below_want;
+		if (read_text(s, name, got, sizeof(got), &below)) {
+			assert_string_equal(got, want);
+			assert_int_equal(below, below_want);
+			return;
+		}
+		usleep(10 * 1000);
+	}
+	fail_msg("%s never answered from the cache", name);
+}
+
+/*!
+ * The value cache of a node that reads a replica: every change another node
+ * makes (an add, a delete, a name below, a flush) is answered from the moment
+ * that node's update returns (WAIT 1), while unchanged names are answered
+ * from the cache; also after its tracking connection was cut.
+ */
+static void test_cache_follows_changes(void **state)
+{
+	fixture_t *f = *state;
+	test_redis_t *replica = &f->extra[0];
+	assert_true(test_redis_start(replica, f->server.port));
+	assert_true(test_redis_synced(replica));
+	acme_store_t *writer, *node;
+	assert_int_equal(open_store(f, &writer, f->server.sock, NULL, 1, 2000, true), KNOT_EOK);
+	assert_int_equal(open_store(f, &node, f->server.sock, replica->sock, 0, 2000, false),
+	                 KNOT_EOK);
+	const char *name = "_acme-challenge.c.auth.example.";
+	const char *ent = "y._acme-challenge.c.auth.example.";
+	acme_op_t a = add(name, "v0", 60);
+	assert_int_equal(apply(writer, now_ms(), NULL, NULL, 0, &a, 1, NULL), KNOT_EOK);
+	assert_cached(node, name, "_acme-challenge.c.auth.example.=v0", false);
+
+	acme_redis_counters_t before, after;
+	for (int i = 1; i <= 40; i++) {
+		char old[16], val[16], want[96];
+		snprintf(old, sizeof(old), "v%d", i - 1);
+		snprintf(val, sizeof(val), "v%d", i);
+		acme_op_t ops[2] = { add(name, val, 60), del(name, old) };
+		assert_int_equal(apply(writer, now_ms(), NULL, NULL, 0, ops, 2, NULL), KNOT_EOK);
+		snprintf(want, sizeof(want), "%s=%s", name, val);
+		assert_reads(node, name, want, false);
+		assert_cached(node, name, want, false);
+		/* A name below: its parent becomes an empty non-terminal, and stops being one. */
+		acme_op_t deep = i % 2 ? add("x.y._acme-challenge.c.auth.example.", "d", 60)
+		                       : del_all("x.y._acme-challenge.c.auth.example.");
+		assert_int_equal(apply(writer, now_ms(), NULL, NULL, 0, &deep, 1, NULL), KNOT_EOK);
+		assert_reads(node, ent, "", i % 2);
+		assert_cached(node, ent, "", i % 2);
+	}
+
+	/* An entry's values expire without a message. */
+	assert_cached(node, name, "_acme-challenge.c.auth.example.=v40", false);
+	acme_redis_counters(node, &before);
+	assert_int_equal(read_name(node, name, now_ms() + 61 * 1000, NULL, NULL), 0);
+	acme_redis_counters(node, &after);
+	assert_int_equal(after.cache_hits, before.cache_hits + 1);
+
+	/* The tracking connection cut: what changes meanwhile is still seen. */
+	for (int i = 0; i < 5; i++) {
+		redisReply *k = test_redis_cmd(replica, "CLIENT KILL TYPE pubsub");
+		assert_non_null(k);
+		freeReplyObject(k);
+		char val[16], want[96];
+		snprintf(val, sizeof(val), "k%d", i);
+		acme_op_t ops[2] = { del_all(name), add(name, val, 60) };
+		assert_int_equal(apply(writer, now_ms(), NULL, NULL, 0, ops, 2, NULL), KNOT_EOK);
+		snprintf(want, sizeof(want), "%s=%s", name, val);
+		assert_reads(node, name, want, false);
+		assert_cached(node, name, want, false);
+	}
+
+	/* A flush empties the cache. */
+	redisReply *fl = test_redis_cmd(&f->server, "FLUSHALL");
+	assert_non_null(fl);
+	freeReplyObject(fl);
+	redisReply *w = test_redis_cmd(&f->server, "WAIT 1 2000");
+	assert_non_null(w);
+	freeReplyObject(w);
+	assert_reads(node, name, "", false);
+	assert_cached(node, name, "", false);
+	acme_store_close(node);
+	acme_store_close(writer);
 }
 
 static void test_server_down_and_back(void **state)
@@ -724,6 +851,7 @@ int main(void)
 		T(test_prerequisites),
 		T(test_list),
 		T(test_filter_follows_other_writers),
+		T(test_cache_follows_changes),
 		T(test_server_down_and_back),
 		T(test_wait_for_replicas),
 		T(test_kill9_primary_loses_no_acknowledged_update),

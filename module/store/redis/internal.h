@@ -19,6 +19,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "module/store/redis/cache.h"
 #include "module/store/redis/conn.h"
 #include "module/store/redis/filter.h"
 #include "module/store/redis/redis.h"
@@ -45,6 +46,7 @@ typedef struct redis_store {
 	conn_endpoint_t read;      /*!< Answers are read here. */
 	reader_t readers[ACME_STORE_SLOTS];
 	filter_t filter;
+	cache_t cache;
 	_Atomic uint64_t wait_short;
 	_Atomic uint64_t filter_misses;
 	_Atomic uint64_t reads;

@@ -12,7 +12,8 @@
  * \brief Redis/Valkey backend: open/close, the read path, list and stats.
  *
  * Updates are in apply.c (one Lua script, apply.lua), the negative filter of
- * the query path in filter.c, connections in conn.c.  Key layout (P is the
+ * the query path in filter.c, its value cache in cache.c, connections in
+ * conn.c.  Key layout (P is the
  * prefix):
  *
  * - P v:OWNER  hash, TXT rdata -> "expires added seq ttl" (decimal, ms);
@@ -124,24 +125,37 @@ int reply_error(const redisReply *r)
 	return KNOT_ERROR;
 }
 
+/*! Latest score of a ZRANGE ... -1 -1 WITHSCORES reply (0: empty set). */
+static uint64_t top_score(const redisReply *r)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[1]->type != REDIS_REPLY_STRING) {
+		return 0;
+	}
+	return strtod(r->element[1]->str, NULL);
+}
+
 /*!
- * Sends the read of one name (its hash, and the count of live owners below it
- * when asked) in one round trip, and reads the replies.
+ * Sends the read of one name (its hash, and the latest expiry of the owners
+ * below it when asked or when the cache keeps it) in one round trip, and
+ * reads the replies.
  */
 static int read_once(redis_store_t *rs, redisContext *c, const acme_okey_t *okey,
                      uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
+	bool cached = rs->cache.started;
+	uint64_t ticket = cached ? cache_ticket(&rs->cache) : 0;
 	char vkey[REDIS_KEY_MAX], bkey[REDIS_KEY_MAX];
 	size_t vlen = redis_key(rs, 'v', okey->data, okey->len, vkey);
 	redisAppendCommand(c, "HGETALL %b", vkey, vlen);
-	if (below != NULL) {
+	bool want_below = below != NULL || cached;
+	if (want_below) {
 		size_t blen = redis_key(rs, 'b', okey->data, okey->len, bkey);
-		redisAppendCommand(c, "ZCOUNT %b (%llu +inf", bkey, blen,
-		                   (unsigned long long)now);
+		redisAppendCommand(c, "ZRANGE %b -1 -1 WITHSCORES", bkey, blen);
 	}
 	redisReply *hash = NULL, *under = NULL;
 	if (redisGetReply(c, (void **)&hash) != REDIS_OK ||
-	    (below != NULL && redisGetReply(c, (void **)&under) != REDIS_OK)) {
+	    (want_below && redisGetReply(c, (void **)&under) != REDIS_OK)) {
 		if (hash != NULL) {
 			freeReplyObject(hash);
 		}
@@ -153,11 +167,17 @@ static int read_once(redis_store_t *rs, redisContext *c, const acme_okey_t *okey
 	} else {
 		ret = value_walk(hash, okey->data, okey->len, now, cb, ctx);
 	}
+	if (ret >= 0 && under != NULL && under->type == REDIS_REPLY_ERROR) {
+		ret = reply_error(under);
+	}
+	uint64_t top = under != NULL ? top_score(under) : 0;
 	if (below != NULL) {
-		*below = ret == 0 && under->type == REDIS_REPLY_INTEGER && under->integer > 0;
-		if (ret == 0 && under->type == REDIS_REPLY_ERROR) {
-			ret = reply_error(under);
-		}
+		*below = ret == 0 && top > now;
+	}
+	if (cached && ret >= 0) {
+		cache_store(&rs->cache, ticket, okey, hash, top);
+	}
+	if (under != NULL) {
 		freeReplyObject(under);
 	}
 	freeReplyObject(hash);
@@ -178,6 +198,10 @@ static int redis_read(acme_store_t *store, int slot, const acme_okey_t *okey,
 	}
 	if (below != NULL) {
 		*below = false;
+	}
+	int hit;
+	if (cache_read(&rs->cache, okey, now, cb, ctx, below, &hit)) {
+		return hit;
 	}
 	atomic_fetch_add_explicit(&rs->reads, 1, memory_order_relaxed);
 	if (slot < 0 || slot >= ACME_STORE_SLOTS) {
@@ -468,6 +492,7 @@ static int redis_stats(acme_store_t *store, acme_store_stats_t *stats)
 
 static void store_free(redis_store_t *rs)
 {
+	cache_stop(&rs->cache);
 	filter_stop(&rs->filter);
 	for (int i = 0; i < ACME_STORE_SLOTS; i++) {
 		if (rs->readers[i].c != NULL) {
@@ -522,6 +547,7 @@ void acme_redis_counters(acme_store_t *store, acme_redis_counters_t *out)
 	out->wait_short = atomic_load(&rs->wait_short);
 	out->filter_misses = atomic_load(&rs->filter_misses);
 	out->reads = atomic_load(&rs->reads);
+	out->cache_hits = atomic_load(&rs->cache.hits);
 }
 
 /*! Reads "PASSWORD" or "USER PASSWORD" (first line) from a file. */
@@ -700,6 +726,10 @@ static int store_new(redis_store_t **out, const acme_redis_opts_t *opts)
 	}
 	if (ret == KNOT_EOK && !opts->no_filter) {
 		ret = filter_start(&rs->filter, rs);
+	}
+	/* A read server named by the Sentinels moves: its changes would be missed. */
+	if (ret == KNOT_EOK && !opts->no_filter && !read_sentinel) {
+		ret = cache_start(&rs->cache, rs);
 	}
 	if (ret != KNOT_EOK) {
 		store_free(rs);

@@ -65,7 +65,7 @@ typedef struct {
 	const char *tls_name;    /*!< Server name sent (SNI) (NULL: none). */
 	unsigned replicas;       /*!< Replicas each update must reach (WAIT). */
 	unsigned timeout_ms;     /*!< Longest wait for Redis (0: default). */
-	bool no_filter;          /*!< Read every name from Redis (no subscription). */
+	bool no_filter;          /*!< Read every name from Redis (no filter, no cache). */
 	acme_redis_log_cb log;   /*!< State changes and errors (may be NULL). */
 	acme_redis_event_cb event; /*!< State changes, for counters (may be NULL). */
 	void *log_ctx;           /*!< Context of both callbacks. */
@@ -79,6 +79,7 @@ typedef struct {
 	uint64_t failovers;      /*!< Primary changes learnt from the Sentinels. */
 	uint64_t filter_misses;  /*!< Misses answered by the filter, no round trip. */
 	uint64_t reads;          /*!< Reads sent to Redis. */
+	uint64_t cache_hits;     /*!< Reads answered by the value cache. */
 } acme_redis_counters_t;
 
 /*!

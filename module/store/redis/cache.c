@@ -1,0 +1,434 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "module/common/clock.h"
+#include "module/store/redis/internal.h"
+
+/*! Largest entry kept (owner key excluded): a few challenge values. */
+#define ENTRY_VALUES_MAX	1024
+/*! How long the thread sleeps in poll() between checks of stop. */
+#define POLL_MS		100
+/*! The channel Redis names changed keys on (RESP2, REDIRECT). */
+#define INVALIDATE	"__redis__:invalidate"
+
+/*! One value in an entry: rdata length, rdata, expires, added, ttl. */
+#define VALUE_FIXED	(sizeof(uint16_t) + 2 * sizeof(uint64_t) + sizeof(uint32_t))
+
+typedef struct cache_entry {
+	uint64_t below;            /*!< Latest expiry of an owner below (0: none). */
+	uint16_t okey_len;
+	uint16_t size;             /*!< Bytes of values after the owner key. */
+	uint8_t data[];            /*!< Owner key, then the values. */
+} cache_entry_t;
+
+static size_t slot_of(const uint8_t *okey, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ okey[i]) * 0x100000001b3ULL;
+	}
+	h ^= h >> 29;
+	return h & (CACHE_SLOTS - 1);
+}
+
+static pthread_mutex_t *lock_of(cache_t *c, size_t slot)
+{
+	return &c->locks[slot % CACHE_LOCKS];
+}
+
+/*! Nothing pending or being handled on the tracking socket, and no change since \a gen. */
+static bool quiet_since(cache_t *c, uint64_t gen)
+{
+	struct pollfd p = { .fd = atomic_load(&c->fd), .events = POLLIN };
+	return p.fd >= 0 && poll(&p, 1, 0) == 0 && !atomic_load(&c->busy) &&
+	       atomic_load(&c->gen) == gen && atomic_load(&c->current);
+}
+
+uint64_t cache_ticket(cache_t *c)
+{
+	return atomic_load(&c->gen);
+}
+
+bool cache_read(cache_t *c, const acme_okey_t *okey, uint64_t now, acme_value_cb cb,
+                void *ctx, bool *below, int *ret)
+{
+	if (!c->started || !atomic_load(&c->current)) {
+		return false;
+	}
+	uint64_t gen = atomic_load(&c->gen);
+	_Alignas(cache_entry_t) uint8_t buf[sizeof(cache_entry_t) + KNOT_DNAME_MAXLEN +
+	                                    ENTRY_VALUES_MAX];
+	cache_entry_t *copy = (cache_entry_t *)buf;
+	size_t slot = slot_of(okey->data, okey->len);
+	pthread_mutex_lock(lock_of(c, slot));
+	const cache_entry_t *e = c->slots[slot];
+	bool found = e != NULL && e->okey_len == okey->len &&
+	             memcmp(e->data, okey->data, okey->len) == 0;
+	if (found) {
+		memcpy(copy, e, sizeof(*e) + e->okey_len + e->size);
+	}
+	pthread_mutex_unlock(lock_of(c, slot));
+	/* After the copy: a change named meanwhile is pending, handled, or counted. */
+	if (!found || !quiet_since(c, gen)) {
+		return false;
+	}
+	atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+
+	knot_dname_storage_t owner;
+	if (cb != NULL) {
+		acme_okey_to_name(okey->data, okey->len, owner);
+	}
+	int count = 0;
+	const uint8_t *p = copy->data + copy->okey_len, *end = p + copy->size;
+	while (p < end) {
+		acme_value_t v = { .owner = owner };
+		memcpy(&v.rdata_len, p, sizeof(v.rdata_len));
+		v.rdata = p + sizeof(v.rdata_len);
+		p = v.rdata + v.rdata_len;
+		memcpy(&v.expires, p, sizeof(v.expires));
+		memcpy(&v.added, p + 8, sizeof(v.added));
+		memcpy(&v.ttl, p + 16, sizeof(v.ttl));
+		p += 2 * sizeof(uint64_t) + sizeof(uint32_t);
+		if (v.expires <= now) {
+			continue;
+		}
+		count++;
+		if (cb != NULL) {
+			int r = cb(&v, ctx);
+			if (r != KNOT_EOK) {
+				*ret = r;
+				return true;
+			}
+		}
+	}
+	if (below != NULL) {
+		*below = count == 0 && copy->below > now;
+	}
+	*ret = count;
+	return true;
+}
+
+/*! A new entry of a HGETALL reply, NULL when it is too large or malformed. */
+static cache_entry_t *entry_new(const acme_okey_t *okey, const redisReply *hash, uint64_t below)
+{
+	if (hash->type != REDIS_REPLY_ARRAY) {
+		return NULL;
+	}
+	size_t size = 0;
+	for (size_t i = 0; i + 1 < hash->elements; i += 2) {
+		size += VALUE_FIXED + hash->element[i]->len;
+	}
+	if (size > ENTRY_VALUES_MAX) {
+		return NULL;
+	}
+	cache_entry_t *e = malloc(sizeof(*e) + okey->len + size);
+	if (e == NULL) {
+		return NULL;
+	}
+	e->below = below;
+	e->okey_len = okey->len;
+	memcpy(e->data, okey->data, okey->len);
+	uint8_t *p = e->data + okey->len;
+	for (size_t i = 0; i + 1 < hash->elements; i += 2) {
+		const redisReply *f = hash->element[i], *v = hash->element[i + 1];
+		uint64_t rec[4];
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    f->len == 0 || f->len > ACME_STORE_RDATA_MAX ||
+		    !value_parse(v->str, v->len, rec)) {
+			continue; /* Never answered (value_walk()). */
+		}
+		uint16_t len = f->len;
+		uint32_t ttl = rec[3];
+		memcpy(p, &len, sizeof(len));
+		memcpy(p + sizeof(len), f->str, len);
+		p += sizeof(len) + len;
+		memcpy(p, &rec[0], sizeof(uint64_t));
+		memcpy(p + 8, &rec[1], sizeof(uint64_t));
+		memcpy(p + 16, &ttl, sizeof(ttl));
+		p += 2 * sizeof(uint64_t) + sizeof(uint32_t);
+	}
+	e->size = p - (e->data + okey->len);
+	return e;
+}
+
+void cache_store(cache_t *c, uint64_t ticket, const acme_okey_t *okey,
+                 const redisReply *hash, uint64_t below)
+{
+	if (!c->started || !quiet_since(c, ticket)) {
+		return;
+	}
+	cache_entry_t *e = entry_new(okey, hash, below);
+	if (e == NULL) {
+		return;
+	}
+	size_t slot = slot_of(okey->data, okey->len);
+	pthread_mutex_lock(lock_of(c, slot));
+	/*
+	 * Under the slot's lock, which the thread takes to remove: a message
+	 * handled before this point changed gen (or busy is still set); one
+	 * handled after removes this entry.
+	 */
+	if (atomic_load(&c->gen) == ticket && !atomic_load(&c->busy) &&
+	    atomic_load(&c->current)) {
+		free(c->slots[slot]);
+		c->slots[slot] = e;
+		e = NULL;
+	}
+	pthread_mutex_unlock(lock_of(c, slot));
+	free(e);
+}
+
+/*! Drops the entry of \a okey (and whatever shares its slot). */
+static void drop(cache_t *c, const uint8_t *okey, size_t len)
+{
+	size_t slot = slot_of(okey, len);
+	pthread_mutex_lock(lock_of(c, slot));
+	free(c->slots[slot]);
+	c->slots[slot] = NULL;
+	pthread_mutex_unlock(lock_of(c, slot));
+}
+
+static void drop_all(cache_t *c)
+{
+	for (size_t slot = 0; slot < CACHE_SLOTS; slot++) {
+		if (c->slots[slot] == NULL) {
+			continue;
+		}
+		pthread_mutex_lock(lock_of(c, slot));
+		free(c->slots[slot]);
+		c->slots[slot] = NULL;
+		pthread_mutex_unlock(lock_of(c, slot));
+	}
+}
+
+/*! Drops the entry a changed Redis key ("P v:OWNER" or "P b:NAME") is part of. */
+static void on_key(cache_t *c, const redisReply *k)
+{
+	const redis_store_t *rs = c->rs;
+	if (k->type != REDIS_REPLY_STRING || k->len < rs->prefix_len + 2 ||
+	    memcmp(k->str, rs->prefix, rs->prefix_len) != 0) {
+		return;
+	}
+	drop(c, (const uint8_t *)k->str + rs->prefix_len + 2, k->len - rs->prefix_len - 2);
+}
+
+/*! Handles one reply on the tracking connection; false when it is not what is expected. */
+static bool on_message(cache_t *c, const redisReply *r)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_STRING) {
+		return false;
+	}
+	if (strcmp(r->element[0]->str, "message") != 0) {
+		return true; /* The subscription's confirmation. */
+	}
+	const redisReply *keys = r->element[2];
+	if (keys->type == REDIS_REPLY_ARRAY) {
+		for (size_t i = 0; i < keys->elements; i++) {
+			on_key(c, keys->element[i]);
+		}
+	} else if (keys->type == REDIS_REPLY_STRING) {
+		on_key(c, keys);
+	} else {
+		drop_all(c); /* A flush, or a full resync of the replica. */
+	}
+	return true;
+}
+
+/*!
+ * Sends a command (\a what names it in the log), true when its reply is not an
+ * error (\a out: the reply, to free).
+ */
+static bool command(cache_t *c, redisContext *ctx, redisReply **out, const char *what,
+                    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	redisReply *r = redisvCommand(ctx, fmt, ap);
+	va_end(ap);
+	if (r == NULL) {
+		return false;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		conn_log(&c->rs->shared, LOG_WARNING,
+		         "Redis value cache off, every answer is read from Redis: "
+		         "the read server refused %s (%s)", what, r->str);
+		freeReplyObject(r);
+		return false;
+	}
+	if (out != NULL) {
+		*out = r;
+	} else {
+		freeReplyObject(r);
+	}
+	return true;
+}
+
+/*! Ends trust in the cache and empties it; in-flight stores are refused (gen). */
+static void reset(cache_t *c)
+{
+	atomic_store(&c->current, false);
+	atomic_store(&c->fd, -1);
+	drop_all(c);
+	atomic_fetch_add(&c->gen, 1);
+}
+
+/*! Sleeps up to \a ms unless asked to stop. */
+static void nap(cache_t *c, unsigned ms)
+{
+	struct timespec ts = acme_deadline(CLOCK_REALTIME, ms);
+	pthread_mutex_lock(&c->lock);
+	if (!atomic_load(&c->stop)) {
+		pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*!
+ * One tracking connection: turn tracking on, subscribe, declare the cache
+ * current, then drop what the server names until the connection breaks.
+ * Returns false when the server refuses tracking (older than Redis 6, or an
+ * ACL without the channel).
+ */
+static bool follow(cache_t *c)
+{
+	redis_store_t *rs = c->rs;
+	redisContext *ctx = NULL;
+	uint64_t epoch;
+	if (conn_open(&rs->read, &ctx, &epoch) != KNOT_EOK) {
+		return true;
+	}
+	char v[REDIS_PREFIX_MAX + 2], b[REDIS_PREFIX_MAX + 2];
+	size_t len = redis_key(rs, 'v', (const uint8_t *)"", 0, v);
+	redis_key(rs, 'b', (const uint8_t *)"", 0, b);
+	redisReply *id = NULL;
+	bool ok = command(c, ctx, &id, "CLIENT ID", "CLIENT ID");
+	if (ok && id->type != REDIS_REPLY_INTEGER) {
+		ok = false;
+	}
+	bool refused = !ok && ctx->err == 0;
+	if (ok) {
+		ok = command(c, ctx, NULL, "CLIENT TRACKING",
+		             "CLIENT TRACKING on REDIRECT %lld BCAST PREFIX %b PREFIX %b",
+		             id->integer, v, len, b, len);
+		refused = !ok && ctx->err == 0;
+	}
+	if (id != NULL) {
+		freeReplyObject(id);
+	}
+	redisReply *sub = NULL;
+	if (ok) {
+		ok = command(c, ctx, &sub, "SUBSCRIBE " INVALIDATE, "SUBSCRIBE " INVALIDATE);
+		refused = !ok && ctx->err == 0;
+	}
+	if (ok) {
+		ok = on_message(c, sub);
+		freeReplyObject(sub);
+	}
+	if (!ok) {
+		redisFree(ctx);
+		return !refused;
+	}
+	/* From here every change is named on the socket: entries may be kept. */
+	atomic_store(&c->fd, ctx->fd);
+	atomic_store(&c->current, true);
+
+	while (!atomic_load(&c->stop)) {
+		struct pollfd p = { .fd = ctx->fd, .events = POLLIN };
+		int n = poll(&p, 1, POLL_MS);
+		if (n <= 0) {
+			continue;
+		}
+		atomic_store(&c->busy, true);
+		if (redisBufferRead(ctx) != REDIS_OK) {
+			atomic_store(&c->busy, false);
+			break;
+		}
+		void *reply;
+		ok = true;
+		while (ok && redisGetReplyFromReader(ctx, &reply) == REDIS_OK && reply != NULL) {
+			ok = on_message(c, reply);
+			freeReplyObject(reply);
+		}
+		/* After the drops, before busy ends: see cache_store(). */
+		atomic_fetch_add(&c->gen, 1);
+		atomic_store(&c->busy, false);
+		if (!ok || ctx->err != 0) {
+			break;
+		}
+	}
+	reset(c);
+	usleep(50 * 1000); /* A worker may still poll the old descriptor. */
+	redisFree(ctx);
+	return true;
+}
+
+static void *cache_main(void *arg)
+{
+	cache_t *c = arg;
+	while (!atomic_load(&c->stop)) {
+		if (!follow(c)) {
+			break; /* Refused and logged: answers keep reading Redis. */
+		}
+		if (!atomic_load(&c->stop)) {
+			nap(c, 200); /* conn_open() keeps its own backoff while down. */
+		}
+	}
+	return NULL;
+}
+
+int cache_start(cache_t *c, struct redis_store *rs)
+{
+	memset(c, 0, sizeof(*c));
+	c->rs = rs;
+	atomic_store(&c->fd, -1);
+	c->slots = calloc(CACHE_SLOTS, sizeof(*c->slots));
+	if (c->slots == NULL) {
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < CACHE_LOCKS; i++) {
+		pthread_mutex_init(&c->locks[i], NULL);
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	if (pthread_create(&c->thread, NULL, cache_main, c) != 0) {
+		free(c->slots);
+		c->slots = NULL;
+		return KNOT_ENOMEM;
+	}
+	c->started = true;
+	return KNOT_EOK;
+}
+
+void cache_stop(cache_t *c)
+{
+	if (!c->started) {
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	atomic_store(&c->stop, true);
+	pthread_cond_broadcast(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	c->started = false;
+	drop_all(c);
+	free(c->slots);
+	c->slots = NULL;
+	for (size_t i = 0; i < CACHE_LOCKS; i++) {
+		pthread_mutex_destroy(&c->locks[i]);
+	}
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->wake);
+}

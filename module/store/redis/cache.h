@@ -1,0 +1,95 @@
+/*  Copyright (C) 2026 knot-acme authors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+ */
+
+/*!
+ * \file
+ *
+ * \brief Value cache of the Redis backend's query path.
+ *
+ * A name's values, and the latest expiry of the owners below it, as last read
+ * from the read server, kept only while that server names every change to
+ * them: a thread holds a connection to it with Redis's client-side caching in
+ * broadcast mode (CLIENT TRACKING ... BCAST on the prefix's "v:" and "b:"
+ * keys, redirected to itself, SUBSCRIBE __redis__:invalidate).  Every such key
+ * that changes there, by a node's update on the primary or by the replication
+ * stream applying it on a replica, and every flush or full resync, is named
+ * on that socket in the event loop turn that made the change.
+ *
+ * - A worker answers from an entry only while the tracking connection is up,
+ *   nothing is unread on its socket (poll, no round trip), the thread is not
+ *   handling a message, and no message was handled since it looked the entry
+ *   up (a generation count).
+ * - A worker stores what it read only if no message was handled, or is
+ *   pending, since before it sent the read: a change made after the read is
+ *   named afterwards and removes the entry.
+ * - Expiry needs no message: an entry keeps each value's expiry, checked at
+ *   every answer.
+ *
+ * With `redis-replicas` counting this node's replica, the replica applies an
+ *   update, and names its keys on the socket, in the turn it confirms it to
+ *   the primary's WAIT, so before the updating node answers NOERROR.  Only a
+ *   fixed read server is cached (not one named by the Sentinels).
+ */
+
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "module/store/okey.h"
+#include "module/store/store.h"
+
+struct redis_store;
+struct cache_entry;
+
+/*! Entries: one per slot, a name's slot given by its hash. */
+#define CACHE_SLOTS	(1U << 16)
+/*! Locks, each guarding every CACHE_LOCKS-th slot. */
+#define CACHE_LOCKS	64
+
+typedef struct {
+	struct redis_store *rs;
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	atomic_bool current;       /*!< The tracking connection is up. */
+	_Atomic int fd;            /*!< Its socket, -1 without one. */
+	atomic_bool busy;          /*!< Reading or handling messages. */
+	_Atomic uint64_t gen;      /*!< Messages handled (and resets). */
+	_Atomic uint64_t hits;
+	struct cache_entry **slots;
+	pthread_mutex_t locks[CACHE_LOCKS];
+	pthread_mutex_t lock;      /*!< Guards stop for wake. */
+	pthread_cond_t wake;
+} cache_t;
+
+int cache_start(cache_t *c, struct redis_store *rs);
+void cache_stop(cache_t *c);
+
+/*! Taken before a read whose result may be stored (cache_store()). */
+uint64_t cache_ticket(cache_t *c);
+
+/*!
+ * Answers a read from the cache: true when it did, with \a ret the number of
+ * live values (\a cb called for each) or \a cb's error, and \a below as
+ * acme_store_read() sets it.
+ */
+bool cache_read(cache_t *c, const acme_okey_t *okey, uint64_t now, acme_value_cb cb,
+                void *ctx, bool *below, int *ret);
+
+/*!
+ * Stores a name's HGETALL reply and the latest expiry below it (0: none), as
+ * read after cache_ticket() gave \a ticket; dropped when a change may have
+ * come between.
+ */
+void cache_store(cache_t *c, uint64_t ticket, const acme_okey_t *okey,
+                 const redisReply *hash, uint64_t below);
