@@ -16,8 +16,8 @@
 #include "module/common/clock.h"
 #include "module/store/redis/internal.h"
 
-/*! Largest entry kept (owner key excluded): a few challenge values. */
-#define ENTRY_VALUES_MAX	1024
+/*! Largest entry kept (owner key excluded): about seven challenge values. */
+#define ENTRY_VALUES_MAX	512
 /*! How long the thread sleeps in poll() between checks of stop. */
 #define POLL_MS		100
 /*! The channel Redis names changed keys on (RESP2, REDIRECT). */
