@@ -143,8 +143,9 @@ def sec_queries(b, group, value_str):
             run([str(b.populate), "-R", group.primary.sock, "-z", REDIS_ZONE, "-n", str(n),
                  "--prefix", "pop", "--batch", "1000"], timeout=1800)
             group.wait_synced()
-            srv.start(timeout=300)
+            # Before knotd connects: its connections' buffers are not values.
             mem = (int(info(read.sock, "memory")["used_memory"]) - mem0) / max(1, n)
+            srv.start(timeout=300)
             log(f"redis queries: {n} live values in each store "
                 f"(Redis {mem:.0f} bytes/value in the replica's memory)")
             qdir = b.tmp / f"rq{n}"

@@ -33,19 +33,48 @@ typedef struct cache_entry {
 	uint8_t data[];            /*!< Owner key, then the values. */
 } cache_entry_t;
 
-static size_t slot_of(const uint8_t *okey, size_t len)
+/*! The set of a name: two slots, guarded by one lock. */
+static size_t set_of(const uint8_t *okey, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (size_t i = 0; i < len; i++) {
 		h = (h ^ okey[i]) * 0x100000001b3ULL;
 	}
 	h ^= h >> 29;
-	return h & (CACHE_SLOTS - 1);
+	return h & (CACHE_SETS - 1);
 }
 
-static pthread_mutex_t *lock_of(cache_t *c, size_t slot)
+static pthread_mutex_t *lock_of(cache_t *c, size_t set)
 {
-	return &c->locks[slot % CACHE_LOCKS];
+	return &c->locks[set % CACHE_LOCKS];
+}
+
+/*! The slot of \a set holding \a okey, or NULL (under the set's lock). */
+static cache_entry_t **find(cache_t *c, size_t set, const uint8_t *okey, size_t len)
+{
+	for (size_t way = 0; way < 2; way++) {
+		cache_entry_t **slot = &c->slots[2 * set + way];
+		if (*slot != NULL && (*slot)->okey_len == len &&
+		    memcmp((*slot)->data, okey, len) == 0) {
+			return slot;
+		}
+	}
+	return NULL;
+}
+
+static size_t entry_bytes(const cache_entry_t *e)
+{
+	return sizeof(*e) + e->okey_len + e->size;
+}
+
+/*! Frees the entry in \a slot (under its set's lock). */
+static void slot_free(cache_t *c, cache_entry_t **slot)
+{
+	if (*slot != NULL) {
+		atomic_fetch_sub(&c->bytes, entry_bytes(*slot));
+		free(*slot);
+		*slot = NULL;
+	}
 }
 
 /*! Nothing pending or being handled on the tracking socket, and no change since \a gen. */
@@ -71,15 +100,14 @@ bool cache_read(cache_t *c, const acme_okey_t *okey, uint64_t now, acme_value_cb
 	_Alignas(cache_entry_t) uint8_t buf[sizeof(cache_entry_t) + KNOT_DNAME_MAXLEN +
 	                                    ENTRY_VALUES_MAX];
 	cache_entry_t *copy = (cache_entry_t *)buf;
-	size_t slot = slot_of(okey->data, okey->len);
-	pthread_mutex_lock(lock_of(c, slot));
-	const cache_entry_t *e = c->slots[slot];
-	bool found = e != NULL && e->okey_len == okey->len &&
-	             memcmp(e->data, okey->data, okey->len) == 0;
+	size_t set = set_of(okey->data, okey->len);
+	pthread_mutex_lock(lock_of(c, set));
+	cache_entry_t **slot = find(c, set, okey->data, okey->len);
+	bool found = slot != NULL;
 	if (found) {
-		memcpy(copy, e, sizeof(*e) + e->okey_len + e->size);
+		memcpy(copy, *slot, entry_bytes(*slot));
 	}
-	pthread_mutex_unlock(lock_of(c, slot));
+	pthread_mutex_unlock(lock_of(c, set));
 	/* After the copy: a change named meanwhile is pending, handled, or counted. */
 	if (!found || !quiet_since(c, gen)) {
 		return false;
@@ -173,43 +201,53 @@ void cache_store(cache_t *c, uint64_t ticket, const acme_okey_t *okey,
 	if (e == NULL) {
 		return;
 	}
-	size_t slot = slot_of(okey->data, okey->len);
-	pthread_mutex_lock(lock_of(c, slot));
+	size_t set = set_of(okey->data, okey->len);
+	pthread_mutex_lock(lock_of(c, set));
 	/*
-	 * Under the slot's lock, which the thread takes to remove: a message
+	 * Under the set's lock, which the thread takes to remove: a message
 	 * handled before this point changed gen (or busy is still set); one
 	 * handled after removes this entry.
 	 */
 	if (atomic_load(&c->gen) == ticket && !atomic_load(&c->busy) &&
-	    atomic_load(&c->current)) {
-		free(c->slots[slot]);
-		c->slots[slot] = e;
+	    atomic_load(&c->current) && atomic_load(&c->bytes) < CACHE_BYTES_MAX) {
+		cache_entry_t **slot = find(c, set, okey->data, okey->len);
+		if (slot == NULL) {
+			/* The newer entry first, the older one second, the oldest goes. */
+			slot = &c->slots[2 * set];
+			slot_free(c, &c->slots[2 * set + 1]);
+			c->slots[2 * set + 1] = *slot;
+			*slot = NULL;
+		}
+		slot_free(c, slot);
+		atomic_fetch_add(&c->bytes, entry_bytes(e));
+		*slot = e;
 		e = NULL;
 	}
-	pthread_mutex_unlock(lock_of(c, slot));
+	pthread_mutex_unlock(lock_of(c, set));
 	free(e);
 }
 
-/*! Drops the entry of \a okey (and whatever shares its slot). */
+/*! Drops the entry of \a okey. */
 static void drop(cache_t *c, const uint8_t *okey, size_t len)
 {
-	size_t slot = slot_of(okey, len);
-	pthread_mutex_lock(lock_of(c, slot));
-	free(c->slots[slot]);
-	c->slots[slot] = NULL;
-	pthread_mutex_unlock(lock_of(c, slot));
+	size_t set = set_of(okey, len);
+	pthread_mutex_lock(lock_of(c, set));
+	cache_entry_t **slot = find(c, set, okey, len);
+	if (slot != NULL) {
+		slot_free(c, slot);
+	}
+	pthread_mutex_unlock(lock_of(c, set));
 }
 
 static void drop_all(cache_t *c)
 {
-	for (size_t slot = 0; slot < CACHE_SLOTS; slot++) {
-		if (c->slots[slot] == NULL) {
-			continue;
+	for (size_t lock = 0; lock < CACHE_LOCKS; lock++) {
+		pthread_mutex_lock(&c->locks[lock]);
+		for (size_t set = lock; set < CACHE_SETS; set += CACHE_LOCKS) {
+			slot_free(c, &c->slots[2 * set]);
+			slot_free(c, &c->slots[2 * set + 1]);
 		}
-		pthread_mutex_lock(lock_of(c, slot));
-		free(c->slots[slot]);
-		c->slots[slot] = NULL;
-		pthread_mutex_unlock(lock_of(c, slot));
+		pthread_mutex_unlock(&c->locks[lock]);
 	}
 }
 
@@ -394,7 +432,7 @@ int cache_start(cache_t *c, struct redis_store *rs)
 	memset(c, 0, sizeof(*c));
 	c->rs = rs;
 	atomic_store(&c->fd, -1);
-	c->slots = calloc(CACHE_SLOTS, sizeof(*c->slots));
+	c->slots = calloc(2 * CACHE_SETS, sizeof(*c->slots));
 	if (c->slots == NULL) {
 		return KNOT_ENOMEM;
 	}

@@ -51,10 +51,15 @@
 struct redis_store;
 struct cache_entry;
 
-/*! Entries: one per slot, a name's slot given by its hash. */
-#define CACHE_SLOTS	(1U << 16)
-/*! Locks, each guarding every CACHE_LOCKS-th slot. */
+/*!
+ * Sets of two entries, a name's set given by its hash: 2 MiB of pointers, of
+ * which pages never written take no memory.
+ */
+#define CACHE_SETS	(1U << 17)
+/*! Locks, each guarding every CACHE_LOCKS-th set. */
 #define CACHE_LOCKS	64
+/*! No new entry while the entries take this much. */
+#define CACHE_BYTES_MAX	(32U << 20)
 
 typedef struct {
 	struct redis_store *rs;
@@ -66,6 +71,7 @@ typedef struct {
 	atomic_bool busy;          /*!< Reading or handling messages. */
 	_Atomic uint64_t gen;      /*!< Messages handled (and resets). */
 	_Atomic uint64_t hits;
+	_Atomic size_t bytes;      /*!< Held by the entries. */
 	struct cache_entry **slots;
 	pthread_mutex_t locks[CACHE_LOCKS];
 	pthread_mutex_t lock;      /*!< Guards stop for wake. */

@@ -13,8 +13,7 @@
  *
  * Updates are in apply.c (one Lua script, apply.lua), the negative filter of
  * the query path in filter.c, its value cache in cache.c, connections in
- * conn.c.  Key layout (P is the
- * prefix):
+ * conn.c.  Key layout (P is the prefix):
  *
  * - P v:OWNER  hash, TXT rdata -> "expires added seq ttl" (decimal, ms);
  *   the key expires at the latest expiry of its values (PEXPIREAT).
@@ -167,14 +166,15 @@ static int read_once(redis_store_t *rs, redisContext *c, const acme_okey_t *okey
 	} else {
 		ret = value_walk(hash, okey->data, okey->len, now, cb, ctx);
 	}
-	if (ret >= 0 && under != NULL && under->type == REDIS_REPLY_ERROR) {
+	bool under_ok = under == NULL || under->type != REDIS_REPLY_ERROR;
+	if (ret == 0 && !under_ok) {
 		ret = reply_error(under);
 	}
-	uint64_t top = under != NULL ? top_score(under) : 0;
+	uint64_t top = under_ok && under != NULL ? top_score(under) : 0;
 	if (below != NULL) {
 		*below = ret == 0 && top > now;
 	}
-	if (cached && ret >= 0) {
+	if (cached && ret >= 0 && under_ok) {
 		cache_store(&rs->cache, ticket, okey, hash, top);
 	}
 	if (under != NULL) {
