@@ -157,30 +157,43 @@ def test_redis_selected_and_served(knotd_factory, module_so, redis_server):
     assert not os.path.exists(k.db_path()), "an LMDB database was created"
 
 
+def _acl_server(tmp_path, channels):
+    """A started Redis whose user acme (password s3cret-pw) may use the
+    prefix's keys and the given channels."""
+    r = RedisServer(tmp_path / "redis", "redis", extra=[
+        f"user acme on >s3cret-pw ~acme:* {channels} +@all"])
+    r.start()
+    return r
+
+
+def _password_file(path, text):
+    path.write_text(text + "\n")
+    path.chmod(0o600)
+    return str(path)
+
+
+def _knotd_with_password(knotd_factory, r, password_file):
+    return knotd_factory(**UPDATABLE, acme={
+        "default": dict(DEFAULT_ACME, database=None,
+                        **{"redis": r.address, "redis-password-file": password_file})})
+
+
 def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
     """An ACL user and password read from a file, the user limited to the
     prefix's keys and channels as README suggests (the value cache's too); a
     wrong password fails the update with SERVFAIL and the log says why."""
-    r = RedisServer(tmp_path / "redis", "redis", extra=[
-        "user acme on >s3cret-pw ~acme:* &acme:* &__redis__:invalidate +@all"])
-    r.start()
+    r = _acl_server(tmp_path, "&acme:* &__redis__:invalidate")
     try:
-        good = tmp_path / "good.pass"
-        good.write_text("acme s3cret-pw\n")
-        good.chmod(0o600)
-        bad = tmp_path / "bad.pass"
-        bad.write_text("acme wrong\n")
-        bad.chmod(0o600)
-        k = knotd_factory(**UPDATABLE, acme={
-            "default": dict(DEFAULT_ACME, database=None,
-                            **{"redis": r.address, "redis-password-file": str(good)})})
+        k = _knotd_with_password(knotd_factory, r,
+                                 _password_file(tmp_path / "good.pass", "acme s3cret-pw"))
         owner = f"{unique_label('acl')}.{ALIAS_ZONE}"
         value = challenge_value(owner)
         assert _update(k, owner, value).rcode == 0
         assert txt_values(k.query(owner, "TXT")) == [value]
         assert "value cache off" not in k.log()
 
-        k.acme["default"]["redis-password-file"] = str(bad)
+        k.acme["default"]["redis-password-file"] = _password_file(tmp_path / "bad.pass",
+                                                                  "acme wrong")
         mark = k.log_mark()
         k.restart()
         assert _update(k, owner, challenge_value("other")).rcode == 2  # SERVFAIL
@@ -193,16 +206,10 @@ def test_redis_acl_user_from_password_file(knotd_factory, module_so, tmp_path):
 def test_redis_acl_without_the_cache_channel(knotd_factory, module_so, tmp_path):
     """A user that may not subscribe to __redis__:invalidate: the value cache
     stays off and the log says why; answers are read from Redis and right."""
-    r = RedisServer(tmp_path / "redis", "redis", extra=[
-        "user acme on >s3cret-pw ~acme:* &acme:* +@all"])
-    r.start()
+    r = _acl_server(tmp_path, "&acme:*")
     try:
-        good = tmp_path / "good.pass"
-        good.write_text("acme s3cret-pw\n")
-        good.chmod(0o600)
-        k = knotd_factory(**UPDATABLE, acme={
-            "default": dict(DEFAULT_ACME, database=None,
-                            **{"redis": r.address, "redis-password-file": str(good)})})
+        k = _knotd_with_password(knotd_factory, r,
+                                 _password_file(tmp_path / "good.pass", "acme s3cret-pw"))
         k.wait_log(r"value cache off.*NOPERM")
         owner = f"{unique_label('acl')}.{ALIAS_ZONE}"
         values = [challenge_value(owner + str(i)) for i in range(3)]

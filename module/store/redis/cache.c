@@ -6,20 +6,15 @@
     (at your option) any later version.
  */
 
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
-#include "module/common/clock.h"
 #include "module/store/redis/internal.h"
 
 /*! Largest entry kept (owner key excluded): about seven challenge values. */
 #define ENTRY_VALUES_MAX	512
-/*! How long the thread sleeps in poll() between checks of stop. */
-#define POLL_MS		100
 /*! The channel Redis names changed keys on (RESP2, REDIRECT). */
 #define INVALIDATE	"__redis__:invalidate"
 
@@ -36,12 +31,7 @@ typedef struct cache_entry {
 /*! The set of a name: two slots, guarded by one lock. */
 static size_t set_of(const uint8_t *okey, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ okey[i]) * 0x100000001b3ULL;
-	}
-	h ^= h >> 29;
-	return h & (CACHE_SETS - 1);
+	return redis_hash(okey, len) & (CACHE_SETS - 1);
 }
 
 static pthread_mutex_t *lock_of(cache_t *c, size_t set)
@@ -80,9 +70,8 @@ static void slot_free(cache_t *c, cache_entry_t **slot)
 /*! Nothing pending or being handled on the tracking socket, and no change since \a gen. */
 static bool quiet_since(cache_t *c, uint64_t gen)
 {
-	struct pollfd p = { .fd = atomic_load(&c->fd), .events = POLLIN };
-	return p.fd >= 0 && poll(&p, 1, 0) == 0 && !atomic_load(&c->busy) &&
-	       atomic_load(&c->gen) == gen && atomic_load(&c->current);
+	return !follower_pending(&c->follower) && atomic_load(&c->gen) == gen &&
+	       atomic_load(&c->current);
 }
 
 uint64_t cache_ticket(cache_t *c)
@@ -93,7 +82,7 @@ uint64_t cache_ticket(cache_t *c)
 bool cache_read(cache_t *c, const acme_okey_t *okey, uint64_t now, acme_value_cb cb,
                 void *ctx, bool *below, int *ret)
 {
-	if (!c->started || !atomic_load(&c->current)) {
+	if (!c->follower.started || !atomic_load(&c->current)) {
 		return false;
 	}
 	uint64_t gen = atomic_load(&c->gen);
@@ -194,7 +183,7 @@ static cache_entry_t *entry_new(const acme_okey_t *okey, const redisReply *hash,
 void cache_store(cache_t *c, uint64_t ticket, const acme_okey_t *okey,
                  const redisReply *hash, uint64_t below)
 {
-	if (!c->started || !quiet_since(c, ticket)) {
+	if (!c->follower.started || !quiet_since(c, ticket)) {
 		return;
 	}
 	cache_entry_t *e = entry_new(okey, hash, below);
@@ -208,7 +197,7 @@ void cache_store(cache_t *c, uint64_t ticket, const acme_okey_t *okey,
 	 * handled before this point changed gen (or busy is still set); one
 	 * handled after removes this entry.
 	 */
-	if (atomic_load(&c->gen) == ticket && !atomic_load(&c->busy) &&
+	if (atomic_load(&c->gen) == ticket && !atomic_load(&c->follower.busy) &&
 	    atomic_load(&c->current) && atomic_load(&c->bytes) < CACHE_BYTES_MAX) {
 		cache_entry_t **slot = find(c, set, okey->data, okey->len);
 		if (slot == NULL) {
@@ -263,8 +252,9 @@ static void on_key(cache_t *c, const redisReply *k)
 }
 
 /*! Handles one reply on the tracking connection; false when it is not what is expected. */
-static bool on_message(cache_t *c, const redisReply *r)
+static bool on_message(follower_t *f, const redisReply *r)
 {
+	cache_t *c = (cache_t *)f;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_STRING) {
 		return false;
@@ -318,20 +308,15 @@ static bool command(cache_t *c, redisContext *ctx, redisReply **out, const char 
 static void reset(cache_t *c)
 {
 	atomic_store(&c->current, false);
-	atomic_store(&c->fd, -1);
+	follower_withdraw(&c->follower);
 	drop_all(c);
 	atomic_fetch_add(&c->gen, 1);
 }
 
-/*! Sleeps up to \a ms unless asked to stop. */
-static void nap(cache_t *c, unsigned ms)
+/*! After each batch of messages, before busy ends: see cache_store(). */
+static void counted(follower_t *f)
 {
-	struct timespec ts = acme_deadline(CLOCK_REALTIME, ms);
-	pthread_mutex_lock(&c->lock);
-	if (!atomic_load(&c->stop)) {
-		pthread_cond_timedwait(&c->wake, &c->lock, &ts);
-	}
-	pthread_mutex_unlock(&c->lock);
+	atomic_fetch_add(&((cache_t *)f)->gen, 1);
 }
 
 /*!
@@ -340,8 +325,9 @@ static void nap(cache_t *c, unsigned ms)
  * Returns false when the server refuses tracking (older than Redis 6, or an
  * ACL without the channel).
  */
-static bool follow(cache_t *c)
+static bool follow(follower_t *f)
 {
+	cache_t *c = (cache_t *)f;
 	redis_store_t *rs = c->rs;
 	redisContext *ctx = NULL;
 	uint64_t epoch;
@@ -372,7 +358,7 @@ static bool follow(cache_t *c)
 		refused = !ok && ctx->err == 0;
 	}
 	if (ok) {
-		ok = on_message(c, sub);
+		ok = on_message(&c->follower, sub);
 		freeReplyObject(sub);
 	}
 	if (!ok) {
@@ -380,58 +366,20 @@ static bool follow(cache_t *c)
 		return !refused;
 	}
 	/* From here every change is named on the socket: entries may be kept. */
-	atomic_store(&c->fd, ctx->fd);
+	follower_expose(&c->follower, ctx->fd);
 	atomic_store(&c->current, true);
-
-	while (!atomic_load(&c->stop)) {
-		struct pollfd p = { .fd = ctx->fd, .events = POLLIN };
-		int n = poll(&p, 1, POLL_MS);
-		if (n <= 0) {
-			continue;
-		}
-		atomic_store(&c->busy, true);
-		if (redisBufferRead(ctx) != REDIS_OK) {
-			atomic_store(&c->busy, false);
-			break;
-		}
-		void *reply;
-		ok = true;
-		while (ok && redisGetReplyFromReader(ctx, &reply) == REDIS_OK && reply != NULL) {
-			ok = on_message(c, reply);
-			freeReplyObject(reply);
-		}
-		/* After the drops, before busy ends: see cache_store(). */
-		atomic_fetch_add(&c->gen, 1);
-		atomic_store(&c->busy, false);
-		if (!ok || ctx->err != 0) {
-			break;
-		}
+	while (!follower_stopping(&c->follower) &&
+	       follower_read(&c->follower, ctx, on_message, counted)) {
 	}
 	reset(c);
-	usleep(50 * 1000); /* A worker may still poll the old descriptor. */
 	redisFree(ctx);
 	return true;
-}
-
-static void *cache_main(void *arg)
-{
-	cache_t *c = arg;
-	while (!atomic_load(&c->stop)) {
-		if (!follow(c)) {
-			break; /* Refused and logged: answers keep reading Redis. */
-		}
-		if (!atomic_load(&c->stop)) {
-			nap(c, 200); /* conn_open() keeps its own backoff while down. */
-		}
-	}
-	return NULL;
 }
 
 int cache_start(cache_t *c, struct redis_store *rs)
 {
 	memset(c, 0, sizeof(*c));
 	c->rs = rs;
-	atomic_store(&c->fd, -1);
 	c->slots = calloc(2 * CACHE_SETS, sizeof(*c->slots));
 	if (c->slots == NULL) {
 		return KNOT_ENOMEM;
@@ -439,34 +387,23 @@ int cache_start(cache_t *c, struct redis_store *rs)
 	for (size_t i = 0; i < CACHE_LOCKS; i++) {
 		pthread_mutex_init(&c->locks[i], NULL);
 	}
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
-	if (pthread_create(&c->thread, NULL, cache_main, c) != 0) {
-		free(c->slots);
-		c->slots = NULL;
-		return KNOT_ENOMEM;
+	int ret = follower_start(&c->follower, follow);
+	if (ret != KNOT_EOK) {
+		cache_stop(c);
 	}
-	c->started = true;
-	return KNOT_EOK;
+	return ret;
 }
 
 void cache_stop(cache_t *c)
 {
-	if (!c->started) {
+	if (c->slots == NULL) {
 		return;
 	}
-	pthread_mutex_lock(&c->lock);
-	atomic_store(&c->stop, true);
-	pthread_cond_broadcast(&c->wake);
-	pthread_mutex_unlock(&c->lock);
-	pthread_join(c->thread, NULL);
-	c->started = false;
+	follower_stop(&c->follower);
 	drop_all(c);
 	free(c->slots);
 	c->slots = NULL;
 	for (size_t i = 0; i < CACHE_LOCKS; i++) {
 		pthread_mutex_destroy(&c->locks[i]);
 	}
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->wake);
 }

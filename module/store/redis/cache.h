@@ -46,6 +46,7 @@
 #include <hiredis/hiredis.h>
 
 #include "module/store/okey.h"
+#include "module/store/redis/follower.h"
 #include "module/store/store.h"
 
 struct redis_store;
@@ -62,20 +63,14 @@ struct cache_entry;
 #define CACHE_BYTES_MAX	(32U << 20)
 
 typedef struct {
+	follower_t follower;       /*!< Must be first: the tracking connection's thread. */
 	struct redis_store *rs;
-	pthread_t thread;
-	bool started;
-	atomic_bool stop;
 	atomic_bool current;       /*!< The tracking connection is up. */
-	_Atomic int fd;            /*!< Its socket, -1 without one. */
-	atomic_bool busy;          /*!< Reading or handling messages. */
 	_Atomic uint64_t gen;      /*!< Messages handled (and resets). */
 	_Atomic uint64_t hits;
 	_Atomic size_t bytes;      /*!< Held by the entries. */
 	struct cache_entry **slots;
 	pthread_mutex_t locks[CACHE_LOCKS];
-	pthread_mutex_t lock;      /*!< Guards stop for wake. */
-	pthread_cond_t wake;
 } cache_t;
 
 int cache_start(cache_t *c, struct redis_store *rs);

@@ -6,21 +6,16 @@
     (at your option) any later version.
  */
 
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
-#include "module/common/clock.h"
 #include "module/store/redis/internal.h"
 
 /*! Bits of the filter: about a million names at 8 bits each. */
 #define BLOOM_BITS	(1ULL << 23)
 /*! Rebuild (resubscribe and rescan) once this many entries are in. */
 #define BLOOM_ENTRIES_MAX	(BLOOM_BITS / 8)
-/*! How long the thread sleeps in poll() between checks of stop. */
-#define POLL_MS		100
 /*! How often the subscribed server is asked whether it is still the primary. */
 #define ROLE_CHECK_MS	500
 
@@ -29,19 +24,7 @@ typedef struct bloom {
 	_Atomic uint64_t words[BLOOM_BITS / 64];
 } bloom_t;
 
-/*! FNV-1a, then a mix: two bit positions from one 64-bit hash. */
-static uint64_t key_hash(const uint8_t *data, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ data[i]) * 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
+/*! Two bit positions from one hash (redis_hash()). */
 static bool bloom_has(const bloom_t *b, uint64_t h)
 {
 	uint64_t b1 = h & (BLOOM_BITS - 1), b2 = (h >> 32) & (BLOOM_BITS - 1);
@@ -61,7 +44,7 @@ static void bloom_add_owner(bloom_t *b, const uint8_t *okey, size_t len)
 {
 	size_t pos = 0;
 	for (;;) {
-		uint64_t h = key_hash(okey, pos);
+		uint64_t h = redis_hash(okey, pos);
 		if (!bloom_has(b, h)) {
 			bloom_set(b, h);
 			atomic_fetch_add_explicit(&b->entries, 1, memory_order_relaxed);
@@ -82,7 +65,7 @@ bool filter_absent(filter_t *f, const acme_okey_t *okey)
 		return false;
 	}
 	bloom_t *b = atomic_load_explicit(&f->bits, memory_order_acquire);
-	if (b == NULL || bloom_has(b, key_hash(okey->data, okey->len))) {
+	if (b == NULL || bloom_has(b, redis_hash(okey->data, okey->len))) {
 		return false;
 	}
 	/*
@@ -90,9 +73,7 @@ bool filter_absent(filter_t *f, const acme_okey_t *okey)
 	 * or being handled (busy), or in the bits (second look); in that order,
 	 * so that it cannot slip between the looks.
 	 */
-	struct pollfd p = { .fd = atomic_load(&f->fd), .events = POLLIN };
-	if (p.fd < 0 || poll(&p, 1, 0) != 0 || atomic_load(&f->busy) ||
-	    bloom_has(b, key_hash(okey->data, okey->len))) {
+	if (follower_pending(&f->follower) || bloom_has(b, redis_hash(okey->data, okey->len))) {
 		return false;
 	}
 	return atomic_load_explicit(&f->current, memory_order_acquire);
@@ -154,17 +135,19 @@ static bool still_primary(redisContext *c)
 }
 
 /*! Handles one reply on the subscription; false when it is not what is expected. */
-static bool on_message(filter_t *f, bloom_t *b, redisReply *r)
+static bool on_message(follower_t *fw, const redisReply *r)
 {
+	filter_t *f = (filter_t *)fw;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_STRING) {
 		return false;
 	}
 	if (strcmp(r->element[0]->str, "message") == 0 &&
 	    r->element[2]->type == REDIS_REPLY_STRING) {
-		bloom_add_owner(b, (const uint8_t *)r->element[2]->str, r->element[2]->len);
+		/* Only this thread swaps the bits. */
+		bloom_add_owner(atomic_load(&f->bits), (const uint8_t *)r->element[2]->str,
+		                r->element[2]->len);
 	}
-	(void)f;
 	return true;
 }
 
@@ -172,23 +155,11 @@ static bool on_message(filter_t *f, bloom_t *b, redisReply *r)
 static void unsubscribe(filter_t *f, redisContext **c)
 {
 	atomic_store(&f->current, false);
-	atomic_store(&f->fd, -1);
+	follower_withdraw(&f->follower);
 	if (*c != NULL) {
-		usleep(50 * 1000); /* A worker may still poll the old descriptor. */
 		redisFree(*c);
 		*c = NULL;
 	}
-}
-
-/*! Sleeps up to \a ms unless asked to stop. */
-static void nap(filter_t *f, unsigned ms)
-{
-	struct timespec ts = acme_deadline(CLOCK_REALTIME, ms);
-	pthread_mutex_lock(&f->lock);
-	if (!atomic_load(&f->stop)) {
-		pthread_cond_timedwait(&f->wake, &f->lock, &ts);
-	}
-	pthread_mutex_unlock(&f->lock);
 }
 
 /*!
@@ -196,29 +167,30 @@ static void nap(filter_t *f, unsigned ms)
  * filter current, follow the channel; checks every ROLE_CHECK_MS that the
  * server is still the primary.
  */
-static void follow(filter_t *f)
+static bool follow(follower_t *fw)
 {
+	filter_t *f = (filter_t *)fw;
 	redis_store_t *rs = f->rs;
 	redisContext *c = NULL, *check = NULL;
 	uint64_t epoch;
 	if (conn_open(&rs->primary, &c, &epoch) != KNOT_EOK) {
-		return;
+		return true;
 	}
 	if (conn_open(&rs->primary, &check, &epoch) != KNOT_EOK) {
 		redisFree(c);
-		return;
+		return true;
 	}
 	char channel[REDIS_PREFIX_MAX + 2];
 	memcpy(channel, rs->prefix, rs->prefix_len);
 	channel[rs->prefix_len] = 'w';
 	redisReply *r = redisCommand(c, "SUBSCRIBE %b", channel, rs->prefix_len + 1);
-	if (r == NULL || !on_message(f, NULL, r) || !still_primary(check)) {
+	if (r == NULL || !on_message(&f->follower, r) || !still_primary(check)) {
 		if (r != NULL) {
 			freeReplyObject(r);
 		}
 		redisFree(check);
 		redisFree(c);
-		return;
+		return true;
 	}
 	freeReplyObject(r);
 
@@ -227,17 +199,17 @@ static void follow(filter_t *f)
 		free(b);
 		redisFree(check);
 		redisFree(c);
-		return;
+		return true;
 	}
 	/* Publications during the scan are in the socket: poll sees them first. */
-	atomic_store(&f->fd, c->fd);
+	follower_expose(&f->follower, c->fd);
 	/* The replaced filter is freed at the next swap: a worker may hold it yet. */
 	free(f->retired);
 	f->retired = atomic_exchange(&f->bits, b);
 	atomic_store(&f->current, true);
 
 	uint64_t next_check = conn_mono_ms() + ROLE_CHECK_MS;
-	while (!atomic_load(&f->stop)) {
+	while (!follower_stopping(&f->follower)) {
 		if (conn_mono_ms() >= next_check) {
 			if (!still_primary(check)) {
 				conn_moved(&rs->primary);
@@ -245,74 +217,28 @@ static void follow(filter_t *f)
 			}
 			next_check = conn_mono_ms() + ROLE_CHECK_MS;
 		}
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		int n = poll(&p, 1, POLL_MS);
-		if (n <= 0) {
-			continue;
-		}
-		atomic_store(&f->busy, true);
-		if (redisBufferRead(c) != REDIS_OK) {
-			atomic_store(&f->busy, false);
-			break;
-		}
-		void *reply;
-		bool ok = true;
-		while (ok && redisGetReplyFromReader(c, &reply) == REDIS_OK && reply != NULL) {
-			ok = on_message(f, b, reply);
-			freeReplyObject(reply);
-		}
-		atomic_store(&f->busy, false);
-		if (!ok || c->err != 0 || atomic_load(&b->entries) > BLOOM_ENTRIES_MAX) {
+		if (!follower_read(&f->follower, c, on_message, NULL) ||
+		    atomic_load(&b->entries) > BLOOM_ENTRIES_MAX) {
 			break; /* Rebuilt afresh by the next subscription. */
 		}
 	}
 	redisFree(check);
 	unsubscribe(f, &c);
-}
-
-static void *filter_main(void *arg)
-{
-	filter_t *f = arg;
-	while (!atomic_load(&f->stop)) {
-		follow(f);
-		if (!atomic_load(&f->stop)) {
-			nap(f, 200); /* conn_open() keeps its own backoff while down. */
-		}
-	}
-	return NULL;
+	return true;
 }
 
 int filter_start(filter_t *f, struct redis_store *rs)
 {
 	memset(f, 0, sizeof(*f));
 	f->rs = rs;
-	atomic_store(&f->fd, -1);
-	if (pthread_mutex_init(&f->lock, NULL) != 0) {
-		return KNOT_ENOMEM;
-	}
-	pthread_cond_init(&f->wake, NULL);
-	if (pthread_create(&f->thread, NULL, filter_main, f) != 0) {
-		return KNOT_ENOMEM;
-	}
-	f->started = true;
-	return KNOT_EOK;
+	return follower_start(&f->follower, follow);
 }
 
 void filter_stop(filter_t *f)
 {
-	if (!f->started) {
-		return;
-	}
-	pthread_mutex_lock(&f->lock);
-	atomic_store(&f->stop, true);
-	pthread_cond_broadcast(&f->wake);
-	pthread_mutex_unlock(&f->lock);
-	pthread_join(f->thread, NULL);
-	f->started = false;
+	follower_stop(&f->follower);
 	free(atomic_load(&f->bits));
 	atomic_store(&f->bits, NULL);
 	free(f->retired);
 	f->retired = NULL;
-	pthread_mutex_destroy(&f->lock);
-	pthread_cond_destroy(&f->wake);
 }

@@ -41,27 +41,21 @@
 
 #pragma once
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "module/store/okey.h"
+#include "module/store/redis/follower.h"
 
 struct redis_store;
 
 typedef struct {
+	follower_t follower;      /*!< Must be first: the subscription's thread. */
 	struct redis_store *rs;
-	pthread_t thread;
-	bool started;
-	atomic_bool stop;
 	atomic_bool current;      /*!< Bits cover every owner in Redis. */
-	_Atomic int fd;           /*!< Subscription socket, -1 without one. */
-	atomic_bool busy;         /*!< Reading or handling publications. */
 	struct bloom *_Atomic bits;
 	struct bloom *retired;    /*!< Replaced bits, freed at the next swap. */
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
 } filter_t;
 
 int filter_start(filter_t *f, struct redis_store *rs);

@@ -57,6 +57,9 @@ size_t redis_key(const redis_store_t *rs, char kind, const uint8_t *okey, size_t
                  char *out);
 
 
+/*! FNV-1a, then a mix: the hash of an owner key (negative filter, value cache). */
+uint64_t redis_hash(const uint8_t *data, size_t len);
+
 /*! Parses "expires added seq ttl". */
 bool value_parse(const char *text, size_t len, uint64_t out[4]);
 

@@ -43,6 +43,18 @@ size_t redis_key(const redis_store_t *rs, char kind, const uint8_t *okey, size_t
 	return rs->prefix_len + 2 + olen;
 }
 
+uint64_t redis_hash(const uint8_t *data, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ data[i]) * 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
 bool value_parse(const char *text, size_t len, uint64_t out[4])
 {
 	char buf[96];
@@ -142,7 +154,7 @@ static uint64_t top_score(const redisReply *r)
 static int read_once(redis_store_t *rs, redisContext *c, const acme_okey_t *okey,
                      uint64_t now, acme_value_cb cb, void *ctx, bool *below)
 {
-	bool cached = rs->cache.started;
+	bool cached = rs->cache.follower.started;
 	uint64_t ticket = cached ? cache_ticket(&rs->cache) : 0;
 	char vkey[REDIS_KEY_MAX], bkey[REDIS_KEY_MAX];
 	size_t vlen = redis_key(rs, 'v', okey->data, okey->len, vkey);
