@@ -34,8 +34,9 @@
  * update and names its keys in the event loop turn in which it confirms it to
  * the primary's WAIT, so before the updating node answers NOERROR.  Broadcast
  * messages are queued at the end of that turn, and Redis writes a turn's
- * output newest client first, so they leave before the confirmation (checked
- * by tests/unit/test_redis.c right after each WAIT, on Redis and Valkey).  A
+ * output newest client first (its pending-write list; without I/O threads,
+ * the default), so they leave before the confirmation (checked by
+ * tests/unit/test_redis.c right after each WAIT, on Redis and Valkey).  A
  * flush is named while the command runs, and so may leave after; a flush is
  * no update of the module's.  Only a fixed read server is cached (not one
  * named by the Sentinels).
