@@ -18,8 +18,13 @@
 /*! The channel Redis names changed keys on (RESP2, REDIRECT). */
 #define INVALIDATE	"__redis__:invalidate"
 
-/*! One value in an entry: rdata length, rdata, expires, added, ttl. */
-#define VALUE_FIXED	(sizeof(uint16_t) + 2 * sizeof(uint64_t) + sizeof(uint32_t))
+/*! One value in an entry: this, then its rdata. */
+typedef struct {
+	uint64_t expires;
+	uint64_t added;
+	uint32_t ttl;
+	uint16_t rdata_len;
+} __attribute__((packed)) cached_value_t;
 
 typedef struct cache_entry {
 	uint64_t below;            /*!< Latest expiry of an owner below (0: none). */
@@ -110,14 +115,13 @@ bool cache_read(cache_t *c, const acme_okey_t *okey, uint64_t now, acme_value_cb
 	int count = 0;
 	const uint8_t *p = copy->data + copy->okey_len, *end = p + copy->size;
 	while (p < end) {
-		acme_value_t v = { .owner = owner };
-		memcpy(&v.rdata_len, p, sizeof(v.rdata_len));
-		v.rdata = p + sizeof(v.rdata_len);
-		p = v.rdata + v.rdata_len;
-		memcpy(&v.expires, p, sizeof(v.expires));
-		memcpy(&v.added, p + 8, sizeof(v.added));
-		memcpy(&v.ttl, p + 16, sizeof(v.ttl));
-		p += 2 * sizeof(uint64_t) + sizeof(uint32_t);
+		cached_value_t cv;
+		memcpy(&cv, p, sizeof(cv));
+		acme_value_t v = {
+			.owner = owner, .rdata = p + sizeof(cv), .rdata_len = cv.rdata_len,
+			.ttl = cv.ttl, .added = cv.added, .expires = cv.expires,
+		};
+		p += sizeof(cv) + cv.rdata_len;
 		if (v.expires <= now) {
 			continue;
 		}
@@ -145,7 +149,7 @@ static cache_entry_t *entry_new(const acme_okey_t *okey, const redisReply *hash,
 	}
 	size_t size = 0;
 	for (size_t i = 0; i + 1 < hash->elements; i += 2) {
-		size += VALUE_FIXED + hash->element[i]->len;
+		size += sizeof(cached_value_t) + hash->element[i]->len;
 	}
 	if (size > ENTRY_VALUES_MAX) {
 		return NULL;
@@ -166,15 +170,12 @@ static cache_entry_t *entry_new(const acme_okey_t *okey, const redisReply *hash,
 		    !value_parse(v->str, v->len, rec)) {
 			continue; /* Never answered (value_walk()). */
 		}
-		uint16_t len = f->len;
-		uint32_t ttl = rec[3];
-		memcpy(p, &len, sizeof(len));
-		memcpy(p + sizeof(len), f->str, len);
-		p += sizeof(len) + len;
-		memcpy(p, &rec[0], sizeof(uint64_t));
-		memcpy(p + 8, &rec[1], sizeof(uint64_t));
-		memcpy(p + 16, &ttl, sizeof(ttl));
-		p += 2 * sizeof(uint64_t) + sizeof(uint32_t);
+		cached_value_t cv = {
+			.expires = rec[0], .added = rec[1], .ttl = rec[3], .rdata_len = f->len,
+		};
+		memcpy(p, &cv, sizeof(cv));
+		memcpy(p + sizeof(cv), f->str, f->len);
+		p += sizeof(cv) + f->len;
 	}
 	e->size = p - (e->data + okey->len);
 	return e;
@@ -276,32 +277,66 @@ static bool on_message(follower_t *f, const redisReply *r)
 }
 
 /*!
- * Sends a command (\a what names it in the log), true when its reply is not an
- * error (\a out: the reply, to free).
+ * Sends a command (\a what names it in the log): KNOT_EOK with the reply in
+ * \a out (may be NULL) to free, KNOT_ECONN when the connection failed,
+ * KNOT_EDENIED (logged) when the server refused it.
  */
-static bool command(cache_t *c, redisContext *ctx, redisReply **out, const char *what,
-                    const char *fmt, ...)
+static int command(cache_t *c, redisContext *ctx, redisReply **out, const char *what,
+                   const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	redisReply *r = redisvCommand(ctx, fmt, ap);
 	va_end(ap);
 	if (r == NULL) {
-		return false;
+		return KNOT_ECONN;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		conn_log(&c->rs->shared, LOG_WARNING,
 		         "Redis value cache off, every answer is read from Redis: "
 		         "the read server refused %s (%s)", what, r->str);
 		freeReplyObject(r);
-		return false;
+		return KNOT_EDENIED;
 	}
 	if (out != NULL) {
 		*out = r;
 	} else {
 		freeReplyObject(r);
 	}
-	return true;
+	return KNOT_EOK;
+}
+
+/*! Turns broadcast tracking on, redirected to \a ctx itself, and subscribes (command()'s codes). */
+static int track(cache_t *c, redisContext *ctx)
+{
+	redisReply *id;
+	int ret = command(c, ctx, &id, "CLIENT ID", "CLIENT ID");
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	long long self = id->type == REDIS_REPLY_INTEGER ? id->integer : -1;
+	freeReplyObject(id);
+	if (self < 0) {
+		return KNOT_EMALF;
+	}
+	const redis_store_t *rs = c->rs;
+	char v[REDIS_PREFIX_MAX + 2], b[REDIS_PREFIX_MAX + 2];
+	size_t len = redis_key(rs, 'v', (const uint8_t *)"", 0, v);
+	redis_key(rs, 'b', (const uint8_t *)"", 0, b);
+	ret = command(c, ctx, NULL, "CLIENT TRACKING",
+	              "CLIENT TRACKING on REDIRECT %lld BCAST PREFIX %b PREFIX %b",
+	              self, v, len, b, len);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	redisReply *sub;
+	ret = command(c, ctx, &sub, "SUBSCRIBE " INVALIDATE, "SUBSCRIBE " INVALIDATE);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	bool ok = on_message(&c->follower, sub);
+	freeReplyObject(sub);
+	return ok ? KNOT_EOK : KNOT_EMALF;
 }
 
 /*! Ends trust in the cache and empties it; in-flight stores are refused (gen). */
@@ -328,42 +363,15 @@ static void counted(follower_t *f)
 static bool follow(follower_t *f)
 {
 	cache_t *c = (cache_t *)f;
-	redis_store_t *rs = c->rs;
 	redisContext *ctx = NULL;
 	uint64_t epoch;
-	if (conn_open(&rs->read, &ctx, &epoch) != KNOT_EOK) {
+	if (conn_open(&c->rs->read, &ctx, &epoch) != KNOT_EOK) {
 		return true;
 	}
-	char v[REDIS_PREFIX_MAX + 2], b[REDIS_PREFIX_MAX + 2];
-	size_t len = redis_key(rs, 'v', (const uint8_t *)"", 0, v);
-	redis_key(rs, 'b', (const uint8_t *)"", 0, b);
-	redisReply *id = NULL;
-	bool ok = command(c, ctx, &id, "CLIENT ID", "CLIENT ID");
-	if (ok && id->type != REDIS_REPLY_INTEGER) {
-		ok = false;
-	}
-	bool refused = !ok && ctx->err == 0;
-	if (ok) {
-		ok = command(c, ctx, NULL, "CLIENT TRACKING",
-		             "CLIENT TRACKING on REDIRECT %lld BCAST PREFIX %b PREFIX %b",
-		             id->integer, v, len, b, len);
-		refused = !ok && ctx->err == 0;
-	}
-	if (id != NULL) {
-		freeReplyObject(id);
-	}
-	redisReply *sub = NULL;
-	if (ok) {
-		ok = command(c, ctx, &sub, "SUBSCRIBE " INVALIDATE, "SUBSCRIBE " INVALIDATE);
-		refused = !ok && ctx->err == 0;
-	}
-	if (ok) {
-		ok = on_message(&c->follower, sub);
-		freeReplyObject(sub);
-	}
-	if (!ok) {
+	int ret = track(c, ctx);
+	if (ret != KNOT_EOK) {
 		redisFree(ctx);
-		return !refused;
+		return ret != KNOT_EDENIED;
 	}
 	/* From here every change is named on the socket: entries may be kept. */
 	follower_expose(&c->follower, ctx->fd);

@@ -65,7 +65,8 @@ bool filter_absent(filter_t *f, const acme_okey_t *okey)
 		return false;
 	}
 	bloom_t *b = atomic_load_explicit(&f->bits, memory_order_acquire);
-	if (b == NULL || bloom_has(b, redis_hash(okey->data, okey->len))) {
+	uint64_t h = redis_hash(okey->data, okey->len);
+	if (b == NULL || bloom_has(b, h)) {
 		return false;
 	}
 	/*
@@ -73,7 +74,7 @@ bool filter_absent(filter_t *f, const acme_okey_t *okey)
 	 * or being handled (busy), or in the bits (second look); in that order,
 	 * so that it cannot slip between the looks.
 	 */
-	if (follower_pending(&f->follower) || bloom_has(b, redis_hash(okey->data, okey->len))) {
+	if (follower_pending(&f->follower) || bloom_has(b, h)) {
 		return false;
 	}
 	return atomic_load_explicit(&f->current, memory_order_acquire);
