@@ -32,6 +32,7 @@
 
 #include <libknot/libknot.h>
 
+#include "module/store/redis/internal.h"
 #include "module/store/redis/redis.h"
 #include "tests/unit/redis_server.h"
 
@@ -560,6 +561,67 @@ static void test_cache_follows_changes(void **state)
 	acme_store_close(writer);
 }
 
+/*! Writes into \a out a name "cN.auth.example." whose cache set is \a set, from N = \a *next on. */
+static void name_in_set(size_t set, unsigned *next, char *out, size_t size)
+{
+	for (;; (*next)++) {
+		snprintf(out, size, "c%u.auth.example.", *next);
+		acme_okey_t key;
+		assert_int_equal(acme_okey(dn(out), &key), KNOT_EOK);
+		if ((redis_hash(key.data, key.len) & (CACHE_SETS - 1)) == set) {
+			(*next)++;
+			return;
+		}
+	}
+}
+
+/*!
+ * What the value cache keeps: two names per hash set, the one cached last
+ * evicting the older of the two; a name with too many values is answered
+ * from Redis every time, and right.
+ */
+static void test_cache_limits(void **state)
+{
+	fixture_t *f = *state;
+	acme_store_t *s = f->store;
+	char names[3][64], want[3][160];
+	unsigned next = 0;
+	acme_okey_t first;
+	assert_int_equal(acme_okey(dn("c0.auth.example."), &first), KNOT_EOK);
+	size_t set = redis_hash(first.data, first.len) & (CACHE_SETS - 1);
+	for (int i = 0; i < 3; i++) {
+		name_in_set(set, &next, names[i], sizeof(names[i]));
+		acme_op_t a = add(names[i], "v", 60);
+		assert_int_equal(apply(s, now_ms(), NULL, NULL, 0, &a, 1, NULL), KNOT_EOK);
+		snprintf(want[i], sizeof(want[i]), "%.63s=v", names[i]);
+	}
+	/* The first two share the set. */
+	assert_cached(s, names[0], want[0], false);
+	assert_cached(s, names[1], want[1], false);
+	assert_cached(s, names[0], want[0], false);
+	/* The third evicts the older of them (the first, cached before the second). */
+	assert_cached(s, names[2], want[2], false);
+	char got[1024];
+	bool below;
+	assert_false(read_text(s, names[0], got, sizeof(got), &below));
+	assert_string_equal(got, want[0]);
+	assert_true(read_text(s, names[2], got, sizeof(got), &below));
+	assert_string_equal(got, want[2]);
+
+	/* Forty values: more than an entry holds. */
+	const char *big = "many.auth.example.";
+	for (int i = 0; i < 40; i++) {
+		char val[32];
+		snprintf(val, sizeof(val), "value-%02d-0123456789", i);
+		acme_op_t a = add(big, val, 60);
+		assert_int_equal(apply(s, now_ms(), NULL, NULL, 0, &a, 1, NULL), KNOT_EOK);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_false(read_text(s, big, got, sizeof(got), &below));
+		assert_int_equal(read_name(s, big, now_ms(), NULL, NULL), 40);
+	}
+}
+
 static void test_server_down_and_back(void **state)
 {
 	fixture_t *f = *state;
@@ -862,6 +924,7 @@ int main(void)
 		T(test_list),
 		T(test_filter_follows_other_writers),
 		T(test_cache_follows_changes),
+		T(test_cache_limits),
 		T(test_server_down_and_back),
 		T(test_wait_for_replicas),
 		T(test_kill9_primary_loses_no_acknowledged_update),
